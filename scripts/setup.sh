@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Sets up .venv on a fresh Debian 12 machine: pinned Python dependencies (requirements.lock),
+# racer's three packages in editable mode, and the ROS 2 interface packages PyPI lacks.
+# Idempotent: a second run with an unchanged lock file only checks and returns.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${RACER_VENV:-$ROOT/.venv}
+PY=${PYTHON:-python3}
+
+need_apt=()
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v g++ >/dev/null || need_apt+=(g++)
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+"$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || need_apt+=(python3-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+[ -x "$VENV/bin/python" ] || { echo "setup: creating $VENV"; "$PY" -m venv "$VENV"; }
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+
+stamp="$VENV/.racer-lock-$(cat requirements.lock src/*/setup.py | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing pinned dependencies (first run: a few minutes)"
+  python -m pip install -q -U "pip>=24"
+  python -m pip install -q -r requirements.lock
+  python -m pip install -q --no-deps --no-build-isolation \
+    -e src/racer_sim -e src/racer_agent -e src/racer_inference
+  rm -f "$VENV"/.racer-lock-*
+  touch "$stamp"
+fi
+
+# Interface packages missing from PyPI (see ../shared/reference/ros2-from-pypi.md): build only those
+# that do not import, so a ROS 2 installation's own packages are never shadowed.
+build_interface() {
+  local pkg=$1 module=$2
+  python -c "import $module" 2>/dev/null && return 0
+  echo "setup: building interface package $pkg into $VENV"
+  local pyinc npinc
+  pyinc=$(python -c 'import sysconfig;print(sysconfig.get_paths()["include"])')
+  npinc=$(python -c 'import numpy;print(numpy.get_include())')
+  grep -rl /opt/python/cp311-cp311 "$VENV/share" --include='*.cmake' 2>/dev/null | xargs -r sed -i \
+    -e "s#/opt/python/cp311-cp311/include/python3.11#$pyinc#g" \
+    -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$npinc#g" || true
+  local build="$ROOT/build/interfaces/$pkg"
+  AMENT_PREFIX_PATH=$VENV cmake -S "interfaces/$pkg" -B "$build" -DCMAKE_PREFIX_PATH="$VENV" \
+    -DCMAKE_INSTALL_PREFIX="$VENV" -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF \
+    > "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+  cmake --build "$build" -j2 >> "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+  cmake --install "$build" >> "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+  python -c "import $module" || { echo "setup: $pkg built but $module does not import"; exit 1; }
+}
+mkdir -p "$ROOT/build/interfaces"
+build_interface tf2_msgs tf2_msgs.msg
+build_interface ackermann_msgs ackermann_msgs.msg
+echo "setup: ready ($VENV)"

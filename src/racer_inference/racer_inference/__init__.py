@@ -1,0 +1,1 @@
+"""ONNX inference and car adapters (the deployment side of racer)."""

@@ -1,0 +1,25 @@
+"""ament_python package: colcon-buildable on ROS 2 Jazzy and pip-installable into a venv."""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "racer_sim"
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("../../launch/*.launch.py")),
+        (f"share/{PACKAGE}/config", glob("../../config/*.yaml")),
+    ],
+    install_requires=["numpy", "numba", "opencv-python-headless", "PyYAML"],
+    zip_safe=True,
+    maintainer="racer",
+    maintainer_email="racer@example.com",
+    description="Tracks, embedded simulator, sim node and Gazebo world generation for racer.",
+    license="Apache-2.0",
+    entry_points={"console_scripts": []},
+)
