@@ -6,7 +6,7 @@ changes a small palette, and many cars with different looks share one raster in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -27,14 +27,14 @@ CENTER_LINE_WIDTH = 0.03
 DASH = 0.3  # m of paint, then as much gap
 MARGIN = 3.0  # m of floor drawn around the track
 MAX_RASTER_SIDE = 4096
+GRAIN_ZERO = 16  # grain level that leaves a colour unchanged
 
 
 @dataclass
 class Scenery:
     """The rasterised ground of one track (shared by every car on it)."""
 
-    labels: np.ndarray  # (H, W) uint8, row 0 at min y
-    noise: np.ndarray  # (H, W) int8, fixed surface grain, scaled per episode
+    texels: np.ndarray  # (H, W) uint8: label in the low 3 bits, surface grain level (0..31) above
     origin: np.ndarray  # world (x, y) of raster cell (0, 0)
     resolution: float  # metres per cell
 
@@ -61,8 +61,12 @@ class Scenery:
         rng = np.random.default_rng(seed)
         coarse = rng.normal(0, 1, (h // 4 + 1, w // 4 + 1)).astype(np.float32)
         grain = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR) + rng.normal(0, 0.5, (h, w)).astype(np.float32)
-        noise = np.clip(grain * 40, -127, 127).astype(np.int8)
-        return cls(labels, noise, lo.astype(np.float64), float(resolution))
+        level = np.clip(np.round(grain * 5 + GRAIN_ZERO), 0, 31).astype(np.uint8)
+        return cls(labels | (level << 3), lo.astype(np.float64), float(resolution))
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.texels & 7
 
 
 def _dashes(track: Track) -> list[np.ndarray]:
@@ -79,7 +83,7 @@ def _dashes(track: Track) -> list[np.ndarray]:
 class Look:
     """One episode's appearance: palette, light and grain. `Look()` is the undisturbed default."""
 
-    palette: np.ndarray = BASE_PALETTE
+    palette: np.ndarray = field(default_factory=BASE_PALETTE.copy)
     gain: float = 1.0  # overall brightness
     tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # light colour
     grain: float = 0.15  # surface texture strength, fraction of the colour

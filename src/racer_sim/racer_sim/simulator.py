@@ -12,7 +12,7 @@ import numpy as np
 
 from racer_sim import camera as cam
 from racer_sim import track_math, vehicle
-from racer_sim.scenery import Look, Scenery
+from racer_sim.scenery import NUM_COLOURS, Look, Scenery
 from racer_sim.track import Track
 from racer_sim.vehicle import VehicleParams
 
@@ -64,9 +64,15 @@ class Simulator:
         self.time = np.zeros(num_cars)  # sim seconds since each car's last placement
         self._vehicle_array = self.vehicle.as_array()
         self._wheels = self.vehicle.wheel_offsets()
-        self._tables = np.repeat(cam.ground_table(self.camera)[None], num_cars, axis=0)
-        self._colours = np.repeat(Look().colours()[None], num_cars, axis=0)
-        self._grain = np.full(num_cars, Look().grain, np.float32)
+        pixels = self.camera.width * self.camera.height
+        self._pixels = np.zeros((num_cars, pixels), np.int32)
+        self._ground = np.zeros((num_cars, pixels, 2), np.float32)
+        self._counts = np.zeros(num_cars, np.int64)
+        self._skies = np.zeros((num_cars, pixels), np.float32)
+        self._colours = np.zeros((num_cars, NUM_COLOURS, 3), np.float32)
+        self._grain = np.zeros(num_cars, np.float32)
+        for car in range(num_cars):
+            self.set_look(car, Look(), self.camera)
         self._hints = np.full(num_cars, -1, np.int64)
         self._measures = np.zeros((num_cars, MEASURE_SIZE))
 
@@ -92,7 +98,13 @@ class Simulator:
         if camera is not None:
             if camera.shape != self.camera.shape:
                 raise ValueError(f"camera image shape {camera.shape} differs from the simulator's {self.camera.shape}")
-            self._tables[car] = cam.ground_table(camera)
+            table = cam.ground_table(camera)
+            count = len(table.pixels)
+            self._pixels[car, :count] = table.pixels
+            self._ground[car, :count] = table.ground
+            self._counts[car] = count
+            self._skies[car] = table.sky
+        cam.paint_sky(self.frames[car], self._skies[car], self._colours[car])
 
     # ------------------------------------------------------------------------------ running
     def step(self, commands: np.ndarray) -> None:
@@ -103,8 +115,9 @@ class Simulator:
         self.render()
 
     def render(self) -> np.ndarray:
-        cam.render(self.frames, self.state[:, :3], self._tables, self.scenery.labels, self.scenery.noise,
-                   self.scenery.origin, self.scenery.resolution, self._colours, self._grain)
+        s = self.scenery
+        cam.render(self.frames, self.state, self._pixels, self._ground, self._counts, s.texels, s.origin,
+                   s.resolution, self._colours, self._grain)
         return self.frames
 
     def measure(self) -> np.ndarray:

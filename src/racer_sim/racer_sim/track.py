@@ -59,6 +59,7 @@ class Track:
         self.cum_length = np.concatenate([[0.0], np.cumsum(seg)])
         self.length = float(self.cum_length[-1])
         self.widths = np.linalg.norm(self.inner - self.outer, axis=1)
+        self.median_width = float(np.median(self.widths))
         _check_borders(name, self)
 
     # ----------------------------------------------------------------------------------- shape
@@ -70,10 +71,6 @@ class Track:
     def waypoints(self) -> np.ndarray:
         """Distinct centre-line points in driving order ((M, 2) for a loop)."""
         return self.center[:-1] if self.closed else self.center
-
-    @property
-    def median_width(self) -> float:
-        return float(np.median(self.widths))
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
