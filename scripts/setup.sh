@@ -30,7 +30,7 @@ if [ ! -f "$stamp" ]; then
   python -m pip install -q -U "pip>=24"
   python -m pip install -q -r requirements.lock
   python -m pip install -q --no-deps --no-build-isolation \
-    -e src/racer_sim -e src/racer_agent -e src/racer_inference
+    --config-settings editable_mode=compat -e src/racer_sim -e src/racer_agent -e src/racer_inference
   rm -f "$VENV"/.racer-lock-*
   touch "$stamp"
 fi

@@ -12,9 +12,7 @@ from dataclasses import dataclass, replace
 import numba as nb
 import numpy as np
 
-from racer_sim.scenery import CENTER_LINE, FLOOR, GRAIN_ZERO, SKY_HORIZON, SKY_TOP
-
-GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)  # DeepRacer's RGB -> grayscale conversion
+from racer_sim.scenery import FLOOR, GRAIN_ZERO, GRAY_WEIGHTS, TILE
 
 
 @dataclass(frozen=True)
@@ -60,95 +58,78 @@ def camera_from(preset: str = DEFAULT_PRESET, **overrides) -> CameraConfig:
 
 @dataclass(frozen=True)
 class GroundTable:
-    """Where each pixel's ray meets the ground, for one camera mount.
+    """Where each image row's rays meet the ground, for one camera mount.
 
-    Pixels whose rays reach the ground are listed (flat index and car-frame x forward, y left);
-    the others see sky and get a fixed weight from horizon (0) to the top of the image (1), so a
-    frame's sky is painted once per look and only ground pixels are redrawn each step.
+    With no roll, a pinhole camera over flat ground sees every image row as a straight line of
+    evenly spaced ground points, so a row is three numbers (car-frame x forward, y left at column
+    0, y step per column) and a frame costs one add per pixel. Rows above the horizon see sky and
+    get a weight from horizon (0) to the top of the image (1); they are painted once per look.
     """
 
-    pixels: np.ndarray  # (P,) int32 flat pixel indices of ground pixels
-    ground: np.ndarray  # (P, 2) float32 car-frame hit points
-    sky: np.ndarray  # (H * W,) float32, -1 for ground pixels
+    rows: np.ndarray  # (H, 3) float32: x, y at column 0, y step per column
+    first_ground_row: int
+    sky: np.ndarray  # (H,) float32, -1 for ground rows
 
 
 def ground_table(cam: CameraConfig) -> GroundTable:
     f = (cam.width / 2) / np.tan(np.radians(cam.hfov_deg) / 2)
-    left = ((cam.width / 2 - (np.arange(cam.width) + 0.5)) / f)[None, :].repeat(cam.height, 0)
-    up = ((cam.height / 2 - (np.arange(cam.height) + 0.5)) / f)[:, None].repeat(cam.width, 1)
+    up = (cam.height / 2 - (np.arange(cam.height) + 0.5)) / f
     p = np.radians(cam.pitch_deg)
     # Ray = forward axis + left * left axis + up * up axis, with the camera pitched down by p.
     ray_x = np.cos(p) - up * np.sin(p)
-    ray_y = left
     ray_z = -np.sin(p) + up * np.cos(p)
-    hits = (ray_z < -1e-3).ravel()
-    t = cam.mount_z / -ray_z.ravel()[hits]
-    ground = np.stack([cam.mount_x + t * ray_x.ravel()[hits], t * ray_y.ravel()[hits]], axis=1)
-    elevation = np.arctan2(ray_z, np.hypot(ray_x, ray_y)).ravel()
-    sky = np.where(hits, -1.0, np.clip(elevation / 0.6, 0.0, 1.0)).astype(np.float32)
-    return GroundTable(np.nonzero(hits)[0].astype(np.int32), ground.astype(np.float32), sky)
+    hits = ray_z < -1e-3
+    t = np.where(hits, cam.mount_z / np.where(hits, -ray_z, 1.0), 0.0)
+    left0 = (cam.width / 2 - 0.5) / f
+    rows = np.stack([cam.mount_x + t * ray_x, t * left0, -t / f], axis=1).astype(np.float32)
+    sky = np.where(hits, -1.0, np.clip(np.arctan2(ray_z, ray_x) / 0.6, 0.0, 1.0)).astype(np.float32)
+    first = int(np.argmax(hits)) if hits.any() else cam.height
+    return GroundTable(rows, first, sky)
 
 
 @nb.njit(cache=True)
-def paint_sky(frame: np.ndarray, sky: np.ndarray, colours: np.ndarray) -> None:
-    """Fill the sky pixels of one (H, W, C) frame, blending horizon to zenith colour."""
-    h, w, c = frame.shape
-    for p in range(h * w):
-        s = sky[p]
-        if s < 0:
-            continue
-        rgb = colours[SKY_HORIZON] * (1 - s) + colours[SKY_TOP] * s
-        _put(frame, p // w, p % w, rgb[0], rgb[1], rgb[2])
+def render(out: np.ndarray, poses: np.ndarray, rows: np.ndarray, first_rows: np.ndarray, tiles: np.ndarray,
+           raster_shape: tuple, origin: np.ndarray, resolution: float, luts: np.ndarray) -> None:
+    """Redraw the ground rows of every car's frame in `out` (N, H, W, C uint8; C = 1 or 3).
 
-
-@nb.njit(cache=True, inline="always")
-def _put(frame, i, j, r, g, b):
-    if frame.shape[2] == 1:
-        v = GRAY_WEIGHTS[0] * r + GRAY_WEIGHTS[1] * g + GRAY_WEIGHTS[2] * b
-        frame[i, j, 0] = np.uint8(min(255.0, max(0.0, v)))
-    else:
-        frame[i, j, 0] = np.uint8(min(255.0, max(0.0, r)))
-        frame[i, j, 1] = np.uint8(min(255.0, max(0.0, g)))
-        frame[i, j, 2] = np.uint8(min(255.0, max(0.0, b)))
-
-
-@nb.njit(cache=True, fastmath=True)
-def render(out: np.ndarray, poses: np.ndarray, pixels: np.ndarray, ground: np.ndarray, counts: np.ndarray,
-           texels: np.ndarray, origin: np.ndarray, resolution: float, colours: np.ndarray,
-           grain: np.ndarray) -> None:
-    """Redraw the ground pixels of every car's frame in `out` (N, H, W, C uint8; C = 1 or 3).
-
-    `poses` (N, >=3) x, y, yaw; per car k the first `counts[k]` entries of `pixels[k]` and
-    `ground[k]` come from its `GroundTable`; `colours` (N, 7, 3) float32 and `grain` (N,) from its
-    `Look`. Sky pixels are left as `paint_sky` drew them.
+    `poses` (N, >=3) x, y, yaw; `rows` (N, H, 3) and `first_rows` (N,) from each car's
+    `GroundTable`; `tiles` from `Scenery.tiled`; `luts` (N, 256, C) from each car's
+    `Look.texel_lut`. Sky rows are left as they were painted at the last change of look.
+    Raster positions step along each row in 16.16 fixed point, one add per pixel.
     """
     n, h, w, c = out.shape
-    rows, cols = texels.shape
-    inv = np.float32(1.0 / resolution)
+    n_rows, n_cols = raster_shape
+    blocks_per_row = n_cols // TILE
+    inv = 1.0 / resolution
+    one = 1 << 16
+    floor = FLOOR | (GRAIN_ZERO << 3)
     for k in range(n):
-        cy, sy = np.float32(np.cos(poses[k, 2])), np.float32(np.sin(poses[k, 2]))
-        px = np.float32((poses[k, 0] - origin[0]) * inv)
-        py = np.float32((poses[k, 1] - origin[1]) * inv)
-        gk = np.float32(grain[k] / GRAIN_ZERO)
-        grey = np.empty(colours.shape[1], np.float32)  # grey frames weigh each palette colour once
-        for m in range(colours.shape[1]):
-            grey[m] = (GRAY_WEIGHTS[0] * colours[k, m, 0] + GRAY_WEIGHTS[1] * colours[k, m, 1]
-                       + GRAY_WEIGHTS[2] * colours[k, m, 2])
-        flat = out[k].reshape(h * w, c)
-        for q in range(counts[k]):
-            gx, gy = ground[k, q, 0] * inv, ground[k, q, 1] * inv
-            ix = np.int32(px + cy * gx - sy * gy)
-            iy = np.int32(py + sy * gx + cy * gy)
-            lab = FLOOR
-            scale = np.float32(1.0)
-            if 0 <= ix < cols and 0 <= iy < rows:
-                tex = texels[iy, ix]
-                lab = tex & 7
-                if lab < CENTER_LINE:
-                    scale = np.float32(1.0) + gk * np.float32(np.int32(tex >> 3) - GRAIN_ZERO)
-            p = pixels[k, q]
-            if c == 1:
-                flat[p, 0] = np.uint8(min(np.float32(255.0), max(np.float32(0.0), grey[lab] * scale)))
-            else:
-                for ch in range(3):
-                    flat[p, ch] = np.uint8(min(np.float32(255.0), max(np.float32(0.0), colours[k, lab, ch] * scale)))
+        cy, sy = np.cos(poses[k, 2]), np.sin(poses[k, 2])
+        px = (poses[k, 0] - origin[0]) * inv
+        py = (poses[k, 1] - origin[1]) * inv
+        for i in range(first_rows[k], h):
+            gx, gy, dgy = rows[k, i, 0] * inv, rows[k, i, 1] * inv, rows[k, i, 2] * inv
+            fx = np.int64((px + cy * gx - sy * gy) * one)
+            fy = np.int64((py + sy * gx + cy * gy) * one)
+            dx = np.int64(-sy * dgy * one)
+            dy = np.int64(cy * dgy * one)
+            for j in range(w):
+                ix = fx >> 16
+                iy = fy >> 16
+                tex = floor
+                if 0 <= ix < n_cols and 0 <= iy < n_rows:
+                    tex = tiles[((iy >> 3) * blocks_per_row + (ix >> 3)) * 64 + ((iy & 7) << 3) + (ix & 7)]
+                if c == 1:
+                    out[k, i, j, 0] = luts[k, tex, 0]
+                else:
+                    out[k, i, j, 0] = luts[k, tex, 0]
+                    out[k, i, j, 1] = luts[k, tex, 1]
+                    out[k, i, j, 2] = luts[k, tex, 2]
+                fx += dx
+                fy += dy
+
+
+def paint_sky(frame: np.ndarray, table: GroundTable, sky_rows: np.ndarray) -> None:
+    """Fill the sky rows of one (H, W, C) frame from per-row values (H, C)."""
+    rows = slice(0, table.first_ground_row)
+    frame[rows] = sky_rows[rows, None, :]

@@ -17,6 +17,8 @@ FLOOR, ASPHALT, EDGE_LINE, CENTER_LINE, START_LINE, SKY_TOP, SKY_HORIZON = range
 NUM_COLOURS = 7
 
 # RGB, 0..255: grass-green floor, grey asphalt, white lines, yellow dashes, blue-grey sky.
+GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)  # DeepRacer's RGB -> grayscale conversion
+
 BASE_PALETTE = np.array([
     [86, 122, 64], [70, 70, 74], [235, 235, 235], [230, 200, 60], [240, 240, 240],
     [120, 160, 215], [200, 215, 230],
@@ -28,6 +30,7 @@ DASH = 0.3  # m of paint, then as much gap
 MARGIN = 3.0  # m of floor drawn around the track
 MAX_RASTER_SIDE = 4096
 GRAIN_ZERO = 16  # grain level that leaves a colour unchanged
+TILE = 8  # raster block side for cache-friendly lookups (8 x 8 bytes = one cache line)
 
 
 @dataclass
@@ -43,7 +46,7 @@ class Scenery:
         lo, hi = track.bounds
         lo, hi = lo - MARGIN, hi + MARGIN
         resolution = max(resolution, float((hi - lo).max()) / MAX_RASTER_SIDE)
-        w, h = (np.ceil((hi - lo) / resolution)).astype(int) + 1
+        w, h = (np.ceil((hi - lo) / resolution / TILE)).astype(int) * TILE + TILE
         labels = np.full((h, w), FLOOR, np.uint8)
 
         def px(points: np.ndarray) -> np.ndarray:
@@ -67,6 +70,16 @@ class Scenery:
     @property
     def labels(self) -> np.ndarray:
         return self.texels & 7
+
+    def tiled(self) -> np.ndarray:
+        """Texels in TILE x TILE blocks, each block one cache line, flattened.
+
+        An image row crosses the raster in any direction; with blocks, neighbouring pixels mostly
+        read the same cache line instead of a new raster row each.
+        """
+        h, w = self.texels.shape
+        blocks = self.texels.reshape(h // TILE, TILE, w // TILE, TILE).swapaxes(1, 2)
+        return np.ascontiguousarray(blocks).reshape(-1)
 
 
 def _dashes(track: Track) -> list[np.ndarray]:
@@ -99,3 +112,22 @@ class Look:
     def colours(self) -> np.ndarray:
         """The palette with light applied, (NUM_COLOURS, 3) float32."""
         return (self.palette * self.gain * np.asarray(self.tint, np.float32)).astype(np.float32)
+
+    def texel_lut(self, grayscale: bool) -> np.ndarray:
+        """Final pixel value for every possible texel byte, (256, C) uint8: the render's only colour work."""
+        texel = np.arange(256)
+        label = np.minimum(texel & 7, NUM_COLOURS - 1)
+        level = (texel >> 3) - GRAIN_ZERO
+        scale = np.where(label < CENTER_LINE, 1.0 + self.grain * level / GRAIN_ZERO, 1.0)
+        rgb = self.colours()[label] * scale[:, None]
+        if grayscale:
+            rgb = rgb @ np.array(GRAY_WEIGHTS)[:, None]
+        return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+
+    def sky_rows(self, weights: np.ndarray, grayscale: bool) -> np.ndarray:
+        """Pixel value for sky rows with the given horizon-to-zenith weights, (H, C) uint8."""
+        c = self.colours()
+        rgb = c[SKY_HORIZON] * (1 - weights[:, None]) + c[SKY_TOP] * weights[:, None]
+        if grayscale:
+            rgb = rgb @ np.array(GRAY_WEIGHTS)[:, None]
+        return np.clip(np.round(rgb), 0, 255).astype(np.uint8)

@@ -12,7 +12,7 @@ import numpy as np
 
 from racer_sim import camera as cam
 from racer_sim import track_math, vehicle
-from racer_sim.scenery import NUM_COLOURS, Look, Scenery
+from racer_sim.scenery import Look, Scenery
 from racer_sim.track import Track
 from racer_sim.vehicle import VehicleParams
 
@@ -64,13 +64,11 @@ class Simulator:
         self.time = np.zeros(num_cars)  # sim seconds since each car's last placement
         self._vehicle_array = self.vehicle.as_array()
         self._wheels = self.vehicle.wheel_offsets()
-        pixels = self.camera.width * self.camera.height
-        self._pixels = np.zeros((num_cars, pixels), np.int32)
-        self._ground = np.zeros((num_cars, pixels, 2), np.float32)
-        self._counts = np.zeros(num_cars, np.int64)
-        self._skies = np.zeros((num_cars, pixels), np.float32)
-        self._colours = np.zeros((num_cars, NUM_COLOURS, 3), np.float32)
-        self._grain = np.zeros(num_cars, np.float32)
+        self._tiles = self.scenery.tiled()
+        self._rows = np.zeros((num_cars, self.camera.height, 3), np.float32)
+        self._first_rows = np.zeros(num_cars, np.int64)
+        self._luts = np.zeros((num_cars, 256, self.camera.channels), np.uint8)
+        self._tables: list[cam.GroundTable] = [cam.ground_table(self.camera)] * num_cars
         for car in range(num_cars):
             self.set_look(car, Look(), self.camera)
         self._hints = np.full(num_cars, -1, np.int64)
@@ -93,18 +91,15 @@ class Simulator:
 
     def set_look(self, car: int, look: Look, camera: cam.CameraConfig | None = None) -> None:
         """Change one car's appearance and, optionally, its camera mount (same image size)."""
-        self._colours[car] = look.colours()
-        self._grain[car] = look.grain
         if camera is not None:
             if camera.shape != self.camera.shape:
                 raise ValueError(f"camera image shape {camera.shape} differs from the simulator's {self.camera.shape}")
-            table = cam.ground_table(camera)
-            count = len(table.pixels)
-            self._pixels[car, :count] = table.pixels
-            self._ground[car, :count] = table.ground
-            self._counts[car] = count
-            self._skies[car] = table.sky
-        cam.paint_sky(self.frames[car], self._skies[car], self._colours[car])
+            self._tables[car] = cam.ground_table(camera)
+        table = self._tables[car]
+        self._rows[car] = table.rows
+        self._first_rows[car] = table.first_ground_row
+        self._luts[car] = look.texel_lut(self.camera.grayscale)
+        cam.paint_sky(self.frames[car], table, look.sky_rows(table.sky, self.camera.grayscale))
 
     # ------------------------------------------------------------------------------ running
     def step(self, commands: np.ndarray) -> None:
@@ -116,8 +111,8 @@ class Simulator:
 
     def render(self) -> np.ndarray:
         s = self.scenery
-        cam.render(self.frames, self.state, self._pixels, self._ground, self._counts, s.texels, s.origin,
-                   s.resolution, self._colours, self._grain)
+        cam.render(self.frames, self.state, self._rows, self._first_rows, self._tiles, s.texels.shape, s.origin,
+                   s.resolution, self._luts)
         return self.frames
 
     def measure(self) -> np.ndarray:

@@ -1,0 +1,114 @@
+"""DeepRacer action spaces, read from and written to model_metadata.json's `action_space`.
+
+A discrete space is a list of (steering_angle deg, speed m/s) pairs; a continuous one is ranges,
+with the policy acting in [-1, 1]^2 (steering, speed) and rescaled linearly as DeepRacer does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+MAX_STEER_DEG = 30.0
+MIN_SPEED, MAX_SPEED = 0.1, 4.0
+
+DEFAULT_ACTIONS = [
+    {"steering_angle": s, "speed": v} for v in (1.0, 2.0) for s in (-30.0, -15.0, 0.0, 15.0, 30.0)
+] + [{"steering_angle": 0.0, "speed": 3.0}]
+
+
+class ActionSpaceError(ValueError):
+    """An action space that DeepRacer's car could not drive."""
+
+
+@dataclass(frozen=True)
+class ActionSpace:
+    kind: str  # "discrete" or "continuous"
+    table: np.ndarray  # discrete: (K, 2) steering deg, speed; continuous: [[steer lo, hi], [speed lo, hi]]
+
+    @classmethod
+    def from_spec(cls, spec=None, kind: str | None = None) -> ActionSpace:
+        """From model_metadata.json content (whole file or its action_space), a list, dict or path."""
+        if spec is None:
+            spec = DEFAULT_ACTIONS
+        if isinstance(spec, ActionSpace):
+            return spec
+        if isinstance(spec, (str, Path)):
+            path = Path(spec)
+            try:
+                spec = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ActionSpaceError(f"{path}: cannot read action space ({exc})") from exc
+        if isinstance(spec, dict) and "action_space" in spec:
+            kind = kind or spec.get("action_space_type")
+            spec = spec["action_space"]
+        if isinstance(spec, list):
+            return cls._discrete(spec)
+        if isinstance(spec, dict):
+            return cls._continuous(spec)
+        raise ActionSpaceError(f"action space must be a list (discrete) or a dict of ranges, got {type(spec).__name__}")
+
+    @classmethod
+    def _discrete(cls, items: list) -> ActionSpace:
+        if not items:
+            raise ActionSpaceError("discrete action space is empty")
+        try:
+            table = np.array([[float(a["steering_angle"]), float(a["speed"])] for a in items])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ActionSpaceError(f"each action needs numeric steering_angle and speed ({exc!r})") from exc
+        _check_limits(table[:, 0], table[:, 1])
+        return cls("discrete", table)
+
+    @classmethod
+    def _continuous(cls, ranges: dict) -> ActionSpace:
+        try:
+            steer = [float(ranges["steering_angle"]["low"]), float(ranges["steering_angle"]["high"])]
+            speed = [float(ranges["speed"]["low"]), float(ranges["speed"]["high"])]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ActionSpaceError(f"continuous action space needs steering_angle and speed low/high ({exc!r})") from exc
+        if steer[0] >= steer[1] or speed[0] >= speed[1]:
+            raise ActionSpaceError(f"continuous ranges must have low < high, got steering {steer}, speed {speed}")
+        _check_limits(np.array(steer), np.array(speed))
+        return cls("continuous", np.array([steer, speed]))
+
+    @property
+    def gym_space(self) -> gym.Space:
+        if self.kind == "discrete":
+            return gym.spaces.Discrete(len(self.table))
+        return gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+    def command(self, action) -> tuple[float, float]:
+        """(steering deg, speed m/s) for one action; continuous actions are clipped to [-1, 1]."""
+        if self.kind == "discrete":
+            steer, speed = self.table[int(action)]
+            return float(steer), float(speed)
+        a = np.clip(np.asarray(action, dtype=np.float64).reshape(2), -1.0, 1.0)
+        lo, hi = self.table[:, 0], self.table[:, 1]
+        steer, speed = lo + (a + 1.0) * 0.5 * (hi - lo)
+        return float(steer), float(speed)
+
+    @property
+    def max_speed(self) -> float:
+        return float(self.table[:, 1].max())
+
+    def to_metadata(self) -> dict:
+        """The action_space and action_space_type entries of model_metadata.json."""
+        if self.kind == "discrete":
+            space = [{"steering_angle": float(s), "speed": float(v), "index": i} for i, (s, v) in enumerate(self.table)]
+        else:
+            (slo, shi), (vlo, vhi) = self.table
+            space = {"steering_angle": {"low": slo, "high": shi}, "speed": {"low": vlo, "high": vhi}}
+        return {"action_space": space, "action_space_type": self.kind}
+
+
+def _check_limits(steer: np.ndarray, speed: np.ndarray) -> None:
+    if not (np.isfinite(steer).all() and np.isfinite(speed).all()):
+        raise ActionSpaceError("action values must be finite numbers")
+    if np.abs(steer).max() > MAX_STEER_DEG:
+        raise ActionSpaceError(f"steering_angle must lie within +-{MAX_STEER_DEG} deg, got {steer.tolist()}")
+    if speed.min() < MIN_SPEED or speed.max() > MAX_SPEED:
+        raise ActionSpaceError(f"speed must lie within {MIN_SPEED}..{MAX_SPEED} m/s, got {speed.tolist()}")

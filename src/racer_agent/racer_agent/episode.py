@@ -1,0 +1,76 @@
+"""DeepRacer's episode rules: progress with finish-line wrap, and what ends an episode.
+
+Progress is measured along the centre line from the episode's own start point in the driving
+direction. It is integrated step by step (wrapping each step's change into +-half a lap, which is
+DeepRacer's 50 % jump rule), so crossing the finish line mid-episode is seamless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IN_PROGRESS = "in_progress"
+LAP_COMPLETE = "lap_complete"
+OFF_TRACK = "off_track"
+REVERSED = "reversed"
+IMMOBILIZED = "immobilized"
+TIME_UP = "time_up"
+PREPARE = "prepare"
+
+PATIENCE_STEPS = 15  # consecutive steps of going backwards / standing still that end an episode
+IMMOBILE_METRES = 0.0003  # moved at most this far in one step counts as standing still
+
+
+@dataclass
+class EpisodeTracker:
+    """One car's episode: where it started, how far it got, and whether the episode is over."""
+
+    track_length: float
+    closed: bool
+    start_along: float = 0.0  # driving-direction distance of the start point from the start line
+    steps: int = 0
+    covered: float = 0.0  # metres along the centre line since the start, negative when behind it
+    last_along: float = 0.0
+    backwards_steps: int = 0
+    still_steps: int = 0
+    last_xy: tuple[float, float] = (0.0, 0.0)
+
+    def reset(self, along: float, xy: tuple[float, float]) -> None:
+        """Start an episode; the reset itself is DeepRacer's 'prepare' step (steps = 1)."""
+        self.start_along = self.last_along = along
+        self.steps = 1
+        self.covered = 0.0
+        self.backwards_steps = self.still_steps = 0
+        self.last_xy = xy
+
+    def update(self, along: float, xy: tuple[float, float]) -> None:
+        """Account for the car's new position at a decision step."""
+        self.steps += 1
+        delta = along - self.last_along
+        if self.closed:
+            half = 0.5 * self.track_length
+            delta = (delta + half) % self.track_length - half
+        self.backwards_steps = self.backwards_steps + 1 if delta < 0 else 0
+        moved = ((xy[0] - self.last_xy[0]) ** 2 + (xy[1] - self.last_xy[1]) ** 2) ** 0.5
+        self.still_steps = self.still_steps + 1 if moved <= IMMOBILE_METRES else 0
+        self.covered += delta
+        self.last_along = along
+        self.last_xy = xy
+
+    @property
+    def progress(self) -> float:
+        """0..100 % of a lap (of the remaining road on an open track) covered since the start."""
+        total = self.track_length if self.closed else self.track_length - self.start_along
+        return min(100.0, max(0.0, 100.0 * self.covered / max(total, 1e-9)))
+
+    def status(self, wheels_on_road: int) -> str:
+        """DeepRacer's order: a finished lap wins over anything else that happened on that step."""
+        if self.progress >= 100.0:
+            return LAP_COMPLETE
+        if wheels_on_road == 0:
+            return OFF_TRACK
+        if self.backwards_steps >= PATIENCE_STEPS:
+            return REVERSED
+        if self.still_steps >= PATIENCE_STEPS:
+            return IMMOBILIZED
+        return IN_PROGRESS
