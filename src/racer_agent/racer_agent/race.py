@@ -33,7 +33,7 @@ class RaceConfig:
     reward_function: object = None  # callable or file; None = racer's default
     action_space: object = None  # model_metadata action_space (list/dict/path); None = default
     camera: object = "deepracer_car"  # preset name, CameraConfig, or dict of CameraConfig fields
-    max_steps: int = 2000  # step cap per episode (truncation, status time_up)
+    max_steps: int = 2000  # step() calls per episode before truncation (status time_up)
     direction: str = "forward"
     start: str = "round_robin"
     round_robin_advance: float = 0.05  # fraction of the track the start moves per episode
@@ -117,7 +117,7 @@ class Race:
                                    bool(self.reversed[car]))
         reward = self.reward_function(params)
         status = tracker.status(int(m[sim_cols.WHEELS_ON]))
-        if status == episode.IN_PROGRESS and tracker.steps > self.config.max_steps:
+        if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
             status = episode.TIME_UP
         return reward, status, params, (steer_deg, speed)
 
