@@ -1,3 +1,4 @@
+import itertools
 import json
 import math
 
@@ -25,7 +26,7 @@ def run_episode(env, driver_speed=1.0, options=None, seed=0, limit=5000):
     driver = CentreLineDriver(env.unwrapped.race.actions, speed=driver_speed)
     params, history = None, []
     for _ in range(limit):
-        obs, reward, terminated, truncated, info = env.step(driver(params))
+        _obs, reward, terminated, truncated, info = env.step(driver(params))
         params = info["params"]
         history.append((reward, info))
         if terminated or truncated:
@@ -61,7 +62,7 @@ def test_scripted_driver_laps_and_params_follow_the_reference():
     assert math.hypot(first["x"] - start[0] - 0.14 * math.cos(heading),
                       first["y"] - start[1] - 0.14 * math.sin(heading)) < 1e-6
     progress = [info["progress"] for _, info in history]
-    assert all(b >= a - 1e-9 for a, b in zip(progress, progress[1:]))
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(progress))
 
 
 def test_progress_wraps_at_the_finish_line():
@@ -69,7 +70,7 @@ def test_progress_wraps_at_the_finish_line():
     history, *_ = run_episode(env, options={"start": 0.9})
     progress = [info["progress"] for _, info in history]
     assert history[-1][1]["episode_status"] == episode.LAP_COMPLETE
-    assert all(b >= a - 1e-9 for a, b in zip(progress, progress[1:]))  # no jump when crossing the line
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(progress))  # no jump when crossing the line
     crossed = [info["params"]["projection_distance"] for _, info in history]
     assert min(crossed) < 0.5 and max(crossed) > 0.85 * history[0][1]["params"]["track_length"]
 
@@ -88,7 +89,7 @@ def test_closest_waypoints_bracket_the_car():
 
 def test_reverse_direction_laps_with_reversed_waypoints():
     env = gym.make("racer/TimeTrial-v0", track="circuit", direction="reverse")
-    history, terminated, _ = run_episode(env, options={"start": 0.0})
+    history, _terminated, _ = run_episode(env, options={"start": 0.0})
     assert history[-1][1]["episode_status"] == episode.LAP_COMPLETE
     p = history[0][1]["params"]
     assert p["is_reversed"]
@@ -228,7 +229,7 @@ def test_vector_env_autoresets_next_step():
     assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
     obs, info = envs.reset(seed=0)
     assert obs.shape == (4, 120, 160, 1)
-    for step in range(10):
+    for _step in range(10):
         obs, rewards, terminated, truncated, info = envs.step(np.full(4, 2))
     assert truncated.all() and not terminated.any()
     obs, rewards, terminated, truncated, info = envs.step(np.full(4, 2))

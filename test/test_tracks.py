@@ -26,7 +26,7 @@ def test_duplicates_dropped_and_export_round_trips(reinvent_base, tmp_path):
 
 def test_projection_on_a_straight():
     c = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
-    t = Track("line", c, c + [0, 0.4], c - [0, 0.4], closed=False)
+    t = Track("line", c, c + np.array([0, 0.4]), c - np.array([0, 0.4]), closed=False)
     p = t.project(1.25, 0.1)
     assert p.distance_along == pytest.approx(1.25)
     assert p.distance_from_center == pytest.approx(0.1)

@@ -22,7 +22,7 @@ def drive(command, steps, speed0=0.0):
 
 def test_speed_follows_command_with_a_lag():
     trace = drive((0.0, 2.0), 30)
-    tau_steps = int(round(P.speed_time_constant / P.dt))
+    tau_steps = round(P.speed_time_constant / P.dt)
     assert trace[tau_steps - 1, vehicle.SPEED] == pytest.approx(2.0 * (1 - np.exp(-1)), rel=0.1)
     assert trace[-1, vehicle.SPEED] == pytest.approx(2.0, rel=1e-3)
     assert abs(trace[-1, vehicle.Y]) < 1e-9  # straight means straight

@@ -69,7 +69,8 @@ class ActionSpace:
             steer = [float(ranges["steering_angle"]["low"]), float(ranges["steering_angle"]["high"])]
             speed = [float(ranges["speed"]["low"]), float(ranges["speed"]["high"])]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ActionSpaceError(f"continuous action space needs steering_angle and speed low/high ({exc!r})") from exc
+            raise ActionSpaceError(f"continuous action space needs steering_angle and speed low/high ({exc!r})") \
+                from exc
         if steer[0] >= steer[1] or speed[0] >= speed[1]:
             raise ActionSpaceError(f"continuous ranges must have low < high, got steering {steer}, speed {speed}")
         _check_limits(np.array(steer), np.array(speed))

@@ -47,7 +47,7 @@ def _drive(args) -> int:
     params, xy, speeds = None, [], []
     with tqdm(total=100.0, desc="driving", unit="%", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}%") as bar:
         while True:
-            obs, reward, terminated, truncated, info = env.step(driver(params))
+            obs, _reward, terminated, truncated, info = env.step(driver(params))
             params = info["params"]
             xy.append(race.sim.state[0, :2].copy())
             speeds.append(race.sim.state[0, 3])

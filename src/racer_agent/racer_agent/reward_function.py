@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib.util
 import math
 import pprint
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REWARD_LIMIT = 1e5  # DeepRacer stops a job whose reward leaves +-1e5
 DEFAULT_REWARD_FILE = Path(__file__).parent / "rewards" / "default.py"
@@ -54,7 +54,7 @@ class RewardFunction:
             value = self.fn(params)
         except Exception as exc:
             raise self._error(params, f"raised {type(exc).__name__}: {exc}") from exc
-        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        if isinstance(value, bool) or (not isinstance(value, (int, float)) and not hasattr(value, "__float__")):
             raise self._error(params, f"returned {type(value).__name__} {value!r}, not a number")
         value = float(value)
         if not math.isfinite(value) or abs(value) > REWARD_LIMIT:

@@ -80,7 +80,7 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
             "episode_status": statuses, "_episode_status": every,
             "progress": np.array([t.progress for t in self.race.trackers]), "_progress": every,
             "lap_time": self.race.sim.time.copy(), "_lap_time": every,
-            "params": np.array(params + [None], dtype=object)[:n], "_params": every,
+            "params": np.array([*params, None], dtype=object)[:n], "_params": every,
         }
 
     def render(self):

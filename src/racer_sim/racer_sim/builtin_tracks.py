@@ -7,7 +7,7 @@ every ~0.15 m as DeepRacer's older route files are, with borders offset by half 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ def names() -> list[str]:
     return list(DESIGNS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def build(name: str) -> Track:
     """The named built-in track (cached: tracks are immutable)."""
     if name not in DESIGNS:
@@ -94,7 +94,7 @@ def _bspline_loop(ctrl: np.ndarray, samples_per_span: int = 200) -> np.ndarray:
 def _resample(dense: np.ndarray, spacing: float) -> np.ndarray:
     """Points at equal arc-length steps along a closed dense polyline (first point repeated last)."""
     s = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(dense, axis=0), axis=1))])
-    count = max(8, int(round(s[-1] / spacing)))
+    count = max(8, round(s[-1] / spacing))
     targets = np.linspace(0, s[-1], count + 1)
     pts = np.stack([np.interp(targets, s, dense[:, 0]), np.interp(targets, s, dense[:, 1])], axis=1)
     pts[-1] = pts[0]

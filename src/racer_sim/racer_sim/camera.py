@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numba as nb
 import numpy as np
 
-from racer_sim.scenery import FLOOR, GRAIN_ZERO, GRAY_WEIGHTS, TILE
+from racer_sim.scenery import FLOOR, GRAIN_ZERO, TILE
 
 
 @dataclass(frozen=True)

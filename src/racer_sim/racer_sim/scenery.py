@@ -54,16 +54,17 @@ class Scenery:
 
         quads = np.stack([track.inner[:-1], track.inner[1:], track.outer[1:], track.outer[:-1]], axis=1)
         cv2.fillPoly(labels, list(px(quads)), ASPHALT, lineType=cv2.LINE_8, shift=4)
-        thick = max(1, int(round(EDGE_LINE_WIDTH / resolution)))
+        thick = max(1, round(EDGE_LINE_WIDTH / resolution))
         for border in (track.inner, track.outer):
             cv2.polylines(labels, [px(border)], track.closed, EDGE_LINE, thick, cv2.LINE_8, shift=4)
         dashes = [px(seg) for seg in _dashes(track)]
-        cv2.polylines(labels, dashes, False, CENTER_LINE, max(1, int(round(CENTER_LINE_WIDTH / resolution))),
+        cv2.polylines(labels, dashes, False, CENTER_LINE, max(1, round(CENTER_LINE_WIDTH / resolution)),
                       cv2.LINE_8, shift=4)
         cv2.line(labels, tuple(px(track.inner[0])), tuple(px(track.outer[0])), START_LINE, thick, cv2.LINE_8, shift=4)
         rng = np.random.default_rng(seed)
         coarse = rng.normal(0, 1, (h // 4 + 1, w // 4 + 1)).astype(np.float32)
-        grain = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR) + rng.normal(0, 0.5, (h, w)).astype(np.float32)
+        grain = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+        grain += rng.normal(0, 0.5, (h, w)).astype(np.float32)
         level = np.clip(np.round(grain * 5 + GRAIN_ZERO), 0, 31).astype(np.uint8)
         return cls(labels | (level << 3), lo.astype(np.float64), float(resolution))
 

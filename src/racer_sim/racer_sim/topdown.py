@@ -17,14 +17,15 @@ class TopDownView:
     def __init__(self, scenery: Scenery, width: int = 640, vehicle: VehicleParams | None = None):
         rows, cols = scenery.texels.shape
         self.scale = width / (cols * scenery.resolution)  # pixels per metre
-        height = int(round(rows * width / cols))
+        height = round(rows * width / cols)
         colours = np.clip(BASE_PALETTE, 0, 255).astype(np.uint8)
         full = colours[scenery.labels][::-1]  # raster row 0 is min y; images have y down
         self.background = cv2.resize(full, (width, height), interpolation=cv2.INTER_AREA)
         self.origin = scenery.origin
         self.height = height
         v = vehicle or VehicleParams()
-        self.car_outline = np.array([[0.14, 0.09], [0.14, -0.09], [-0.14, -0.09], [-0.14, 0.09]]) * (v.wheelbase / 0.164)
+        half_length, half_width = 0.14 * v.wheelbase / 0.164, 0.09
+        self.car_outline = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]]) * (half_length, half_width)
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         xy = np.asarray(xy, dtype=np.float64)
@@ -34,7 +35,7 @@ class TopDownView:
 
     def draw(self, poses: np.ndarray, paths: list[list[tuple[float, float]]]) -> np.ndarray:
         img = self.background.copy()
-        for k, (pose, path) in enumerate(zip(poses, paths)):
+        for k, (pose, path) in enumerate(zip(poses, paths, strict=False)):
             colour = CAR_COLOURS[k % len(CAR_COLOURS)]
             if len(path) > 1:
                 pts = np.round(self.to_pixels(np.array(path)) * 4).astype(np.int32)

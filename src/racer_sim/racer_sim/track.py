@@ -194,4 +194,5 @@ def _check_borders(name: str, track: Track) -> None:
         raise TrackError(f"{name}: inner and outer borders lie on the same side of the centre line at point {same[0]}")
     crossing = np.nonzero(track_math.segments_cross(inn[:-1], inn[1:], out[:-1], out[1:]))[0]
     if len(crossing):
-        raise TrackError(f"{name}: inner and outer borders cross each other between points {crossing[0]} and {crossing[0] + 1}")
+        i = crossing[0]
+        raise TrackError(f"{name}: inner and outer borders cross each other between points {i} and {i + 1}")
