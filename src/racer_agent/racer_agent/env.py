@@ -46,6 +46,7 @@ class TimeTrialEnv(gym.Env):
         m = race.sim.measure()[0]
         reward, status, params, command = race.judge(0, action, m)
         race.advance(np.array([command]))
+        race.sim.render()
         self._last_status = status
         terminated = status not in (episode.IN_PROGRESS, episode.TIME_UP)
         truncated = status == episode.TIME_UP

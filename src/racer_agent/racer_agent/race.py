@@ -122,8 +122,8 @@ class Race:
         return reward, status, params, (steer_deg, speed)
 
     def advance(self, commands: np.ndarray) -> None:
-        """Move every car one control period; `commands` (N, 2) steering deg, speed m/s."""
-        self.sim.step(np.stack([np.radians(commands[:, 0]), commands[:, 1]], axis=1))
+        """Move every car one control period (no pictures yet); `commands` (N, 2) steering deg, speed m/s."""
+        self.sim.move(np.stack([np.radians(commands[:, 0]), commands[:, 1]], axis=1))
         for car in range(self.num_cars):
             self.paths[car].append((float(self.sim.state[car, 0]), float(self.sim.state[car, 1])))
 

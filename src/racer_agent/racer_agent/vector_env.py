@@ -52,22 +52,13 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         params: list[dict | None] = [None] * n
         measures = race.sim.measure()
         restarted = self._needs_reset.copy()
-        for car in range(n):
-            if restarted[car]:
-                race.reset_car(car)
-                statuses[car] = episode.PREPARE
-                self._commands[car] = 0.0
-                continue
+        for car in np.nonzero(~restarted)[0]:
             rewards[car], statuses[car], params[car], self._commands[car] = race.judge(car, actions[car], measures[car])
-        # Cars just reset stay where they were put: freeze them for this step.
-        frozen = race.sim.state[restarted].copy()
         race.advance(self._commands)
-        if restarted.any():
-            race.sim.state[restarted] = frozen
-            race.sim.time[restarted] = 0.0
-            race.sim.render()
-            for car in np.nonzero(restarted)[0]:
-                race.paths[car] = race.paths[car][:1]
+        for car in np.nonzero(restarted)[0]:  # placed after the physics, so they start still
+            race.reset_car(car)
+            statuses[car] = episode.PREPARE
+        race.sim.render()
         terminated = np.array([s not in (episode.IN_PROGRESS, episode.TIME_UP, episode.PREPARE) for s in statuses])
         truncated = statuses == episode.TIME_UP
         self._needs_reset = terminated | truncated

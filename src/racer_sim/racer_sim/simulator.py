@@ -104,10 +104,14 @@ class Simulator:
     # ------------------------------------------------------------------------------ running
     def step(self, commands: np.ndarray) -> None:
         """Apply (steer rad, speed m/s) per car for one control period, then take new pictures."""
+        self.move(commands)
+        self.render()
+
+    def move(self, commands: np.ndarray) -> None:
+        """Physics only: apply (steer rad, speed m/s) per car for one control period."""
         self.commands[:] = commands
         vehicle.advance(self.state, self.commands, self._vehicle_array, self.vehicle.dt, self.vehicle.substeps)
         self.time += self.vehicle.dt
-        self.render()
 
     def render(self) -> np.ndarray:
         s = self.scenery
