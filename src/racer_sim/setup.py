@@ -1,6 +1,4 @@
 """ament_python package: colcon-buildable on ROS 2 Jazzy and pip-installable into a venv."""
-from glob import glob
-
 from setuptools import find_packages, setup
 
 PACKAGE = "racer_sim"
@@ -12,8 +10,6 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
-        (f"share/{PACKAGE}/launch", glob("../../launch/*.launch.py")),
-        (f"share/{PACKAGE}/config", glob("../../config/*.yaml")),
     ],
     install_requires=["numpy", "numba", "opencv-python-headless", "PyYAML"],
     zip_safe=True,

@@ -9,7 +9,6 @@ import numpy as np
 
 from racer_agent import episode
 from racer_agent.race import Race, RaceConfig
-from racer_sim.topdown import TopDownView
 
 
 class TimeTrialEnv(gym.Env):
@@ -28,7 +27,6 @@ class TimeTrialEnv(gym.Env):
         cam = self.race.camera
         self.observation_space = gym.spaces.Box(0, 255, cam.shape, np.uint8)
         self.action_space = self.race.actions.gym_space
-        self._view: TopDownView | None = None
         self._last_status = episode.PREPARE
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -58,8 +56,4 @@ class TimeTrialEnv(gym.Env):
                 "params": params}
 
     def render(self):
-        if self.render_mode != "rgb_array":
-            return None
-        if self._view is None:
-            self._view = TopDownView(self.race.sim.scenery)
-        return self._view.draw(self.race.sim.state, self.race.paths)
+        return self.race.top_down() if self.render_mode == "rgb_array" else None

@@ -20,6 +20,7 @@ from racer_sim.builtin_tracks import load as load_track
 from racer_sim.camera import CameraConfig, camera_from
 from racer_sim.scenery import Look
 from racer_sim.simulator import Simulator
+from racer_sim.topdown import TopDownView
 
 DIRECTIONS = ("forward", "reverse", "alternate")
 STARTS = ("round_robin", "start_line")
@@ -70,6 +71,7 @@ class Race:
         self.episodes = np.zeros(num_cars, np.int64)  # episodes started per car
         self.paths: list[list[tuple[float, float]]] = [[] for _ in range(num_cars)]
         self.rng = np.random.default_rng()
+        self._view: TopDownView | None = None
 
     def seed(self, seed: int | None) -> None:
         self.rng = np.random.default_rng(seed)
@@ -129,3 +131,9 @@ class Race:
 
     def lap_time(self, car: int) -> float:
         return float(self.sim.time[car])
+
+    def top_down(self) -> np.ndarray:
+        """Bird's-eye RGB picture of the track, the cars and their paths this episode."""
+        if self._view is None:
+            self._view = TopDownView(self.sim.scenery)
+        return self._view.draw(self.sim.state, self.paths)

@@ -16,7 +16,6 @@ from gymnasium.vector.utils import batch_space
 
 from racer_agent import episode
 from racer_agent.race import Race, RaceConfig
-from racer_sim.topdown import TopDownView
 
 
 class TimeTrialVectorEnv(gym.vector.VectorEnv):
@@ -32,7 +31,6 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._needs_reset = np.zeros(num_envs, bool)
         self._commands = np.zeros((num_envs, 2))
-        self._view: TopDownView | None = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -75,8 +73,4 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         }
 
     def render(self):
-        if self.render_mode != "rgb_array":
-            return None
-        if self._view is None:
-            self._view = TopDownView(self.race.sim.scenery)
-        return self._view.draw(self.race.sim.state, self.race.paths)
+        return self.race.top_down() if self.render_mode == "rgb_array" else None
