@@ -27,7 +27,6 @@ class TimeTrialEnv(gym.Env):
         cam = self.race.camera
         self.observation_space = gym.spaces.Box(0, 255, cam.shape, np.uint8)
         self.action_space = self.race.actions.gym_space
-        self._last_status = episode.PREPARE
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -35,7 +34,6 @@ class TimeTrialEnv(gym.Env):
             self.race.seed(seed)
         options = options or {}
         self.race.reset_car(0, options.get("start"), options.get("reverse"))
-        self._last_status = episode.PREPARE
         obs = self.race.sim.render()[0].copy()
         return obs, self._info(episode.PREPARE, None)
 
@@ -45,7 +43,6 @@ class TimeTrialEnv(gym.Env):
         reward, status, params, command = race.judge(0, action, m)
         race.advance(np.array([command]))
         race.sim.render()
-        self._last_status = status
         terminated = status not in (episode.IN_PROGRESS, episode.TIME_UP)
         truncated = status == episode.TIME_UP
         return race.sim.frames[0].copy(), reward, terminated, truncated, self._info(status, params)

@@ -6,7 +6,7 @@ Gymnasium faces over this class, so both follow exactly the same rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,7 +39,6 @@ class RaceConfig:
     start: str = "round_robin"
     round_robin_advance: float = 0.05  # fraction of the track the start moves per episode
     randomize: bool = False  # per-episode domain randomisation of the look and camera mount
-    extra: dict = field(default_factory=dict)
 
     def camera_config(self) -> CameraConfig:
         if isinstance(self.camera, CameraConfig):
