@@ -69,8 +69,15 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
             "episode_status": statuses, "_episode_status": every,
             "progress": np.array([t.progress for t in self.race.trackers]), "_progress": every,
             "lap_time": self.race.sim.time.copy(), "_lap_time": every,
-            "params": np.array([*params, None], dtype=object)[:n], "_params": every,
+            "params": _object_array(params), "_params": every,
         }
 
     def render(self):
         return self.race.top_down() if self.render_mode == "rgb_array" else None
+
+
+def _object_array(items: list) -> np.ndarray:
+    """A 1-D object array of dicts (np.array would try to build a structured array from them)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
