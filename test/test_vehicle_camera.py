@@ -111,3 +111,12 @@ def test_presets():
     assert camera_from("deepracer_car").hfov_deg == pytest.approx(120)
     with pytest.raises(ValueError, match="unknown camera preset"):
         camera_from("fisheye")
+
+
+def test_measuring_one_car_matches_measuring_all():
+    sim = Simulator(builtin_tracks.build("technical"), num_cars=3)
+    for k in range(3):
+        sim.place_on_track(k, 5.0 * k + 1.0, lateral=0.05 * k)
+    everything = sim.measure().copy()
+    for k in range(3):
+        np.testing.assert_array_equal(sim.measure(k), everything[k])

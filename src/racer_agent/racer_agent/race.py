@@ -98,7 +98,7 @@ class Race:
             self.sim.state[car, 2] = (self.sim.state[car, 2] + 2 * np.pi) % (2 * np.pi) - np.pi
         if cfg.randomize:
             self.sim.set_look(car, Look.random(self.rng), self.camera.jittered(self.rng))
-        m = self.sim.measure()[car]
+        m = self.sim.measure(car)
         self.trackers[car].reset(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         self.paths[car] = [(float(self.sim.state[car, 0]), float(self.sim.state[car, 1]))]
 

@@ -119,12 +119,17 @@ class Simulator:
                    s.resolution, self._luts)
         return self.frames
 
-    def measure(self) -> np.ndarray:
-        """Per car: front point, its projection on the centre line and wheels on the road (see columns)."""
+    def measure(self, car: int | None = None) -> np.ndarray:
+        """Per car: front point, its projection on the centre line and wheels on the road (see columns).
+
+        With `car`, only that car is measured (a reset need not re-measure the whole field) and its
+        row is returned.
+        """
         t = self.track
-        _measure(self.state, t.center, t.inner, t.outer, t.cum_length, t.widths, t.closed, self._wheels,
-                 FRONT_OFFSET, t.median_width, self._hints, self._measures)
-        return self._measures
+        rows = slice(None) if car is None else slice(car, car + 1)
+        _measure(self.state[rows], t.center, t.inner, t.outer, t.cum_length, t.widths, t.closed, self._wheels,
+                 FRONT_OFFSET, t.median_width, self._hints[rows], self._measures[rows])
+        return self._measures if car is None else self._measures[car]
 
     def wheel_positions(self, car: int) -> np.ndarray:
         """World (x, y) of the four wheel centres: front-left, front-right, rear-left, rear-right."""
