@@ -8,9 +8,9 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 setup:
 	bash scripts/setup.sh
 
-# Until the trainer lands (issue 3) the main job drives one scripted lap and writes its pictures.
+# The main job: train on racer's default track with the default config, evaluate, export to ONNX.
 train: setup
-	$(BIN)/racer drive --out runs/drive
+	$(BIN)/racer train --out runs/main-$$(date +%Y%m%d-%H%M%S)
 
 test: setup
 	$(BIN)/ruff check .

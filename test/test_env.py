@@ -43,7 +43,7 @@ def test_env_checker_passes():
 def test_make_by_module_path_and_spaces():
     env = gym.make("racer_agent:racer/TimeTrial-v0", track="oval", camera={"grayscale": False})
     assert env.observation_space.shape == (120, 160, 3)
-    assert env.action_space.n == 11
+    assert env.action_space.n == 10
 
 
 def test_scripted_driver_laps_and_params_follow_the_reference():
@@ -155,7 +155,7 @@ def test_same_seed_same_actions_same_observations():
         frames, rewards = [obs], []
         rng = np.random.default_rng(0)
         for _ in range(60):
-            obs, r, term, trunc, _ = env.step(int(rng.integers(11)))
+            obs, r, term, trunc, _ = env.step(int(rng.integers(10)))
             frames.append(obs)
             rewards.append(r)
             if term or trunc:

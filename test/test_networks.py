@@ -13,11 +13,21 @@ def test_shallow_has_deepracers_shapes():
 def test_actor_critic_outputs():
     frames = torch.randint(0, 255, (5, 120, 160, 1), dtype=torch.uint8)
     discrete = ActorCritic(RACER_SMALL, (120, 160, 1), 11)
-    logits, value = discrete(frames)
+    logits, value = discrete(discrete.prepare(frames))
     assert logits.shape == (5, 11) and value.shape == (5,)
     assert discrete.distribution(logits).sample().shape == (5,)
     continuous = ActorCritic(RACER_SMALL, (120, 160, 1), None)
-    mean, _ = continuous(frames)
+    mean, _ = continuous(continuous.prepare(frames))
     assert mean.shape == (5, 2) and mean.abs().max() <= 1
     assert continuous.distribution(mean).log_prob(mean).shape == (5,)
     assert sum(p.numel() for p in discrete.parameters()) < 1e6
+
+
+def test_prepare_is_a_block_average_of_raw_pixels():
+    model = ActorCritic(RACER_SMALL, (120, 160, 1), 11)
+    frames = torch.randint(0, 255, (2, 120, 160, 1), dtype=torch.uint8)
+    x = model.prepare(frames)
+    assert x.shape == (2, 1, 30, 40)
+    expected = torch.nn.functional.avg_pool2d(frames.permute(0, 3, 1, 2).float() / 255.0, 4)
+    assert torch.allclose(x, expected, atol=1e-6)
+    assert torch.allclose(model.prepare(frames.float()), x, atol=1e-6)  # the exported graph takes floats

@@ -1,4 +1,4 @@
-"""`racer`: the command line (tracks, a scripted drive, benchmarks)."""
+"""`racer`: the command line (tracks, training, evaluation, export, a scripted drive, benchmarks)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,79 @@ def _drive(args) -> int:
     return 0
 
 
+def _train(args) -> int:
+    """Train, then (unless interrupted) evaluate the best model, export it and draw the curves."""
+    import time
+
+    from racer_agent import config as train_config
+    from racer_agent.curves import save_training_curves
+    from racer_agent.evaluation_report import evaluate
+    from racer_agent.export import export
+    from racer_agent.trainer import Trainer
+
+    overrides = dict(track=args.track, reward=args.reward, actions=args.actions, minutes=args.minutes,
+                     steps=args.steps, seed=args.seed)
+    if args.resume:
+        out = Path(args.resume)
+        cfg = train_config.load(args.config or out / "config.json", **overrides)
+    else:
+        out = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
+        if (out / "config.json").exists():
+            raise ValueError(f"{out} already holds a run; use --resume {out} or another --out")
+        cfg = train_config.load(args.config, **overrides)
+    trainer = Trainer(cfg, out, resume=bool(args.resume), show_progress=not args.quiet)
+    try:
+        outcome = trainer.train()
+    except Exception as exc:
+        kept = trainer.run.latest if trainer.run.latest.is_file() else "none yet"
+        raise type(exc)(f"{exc}\nlast good checkpoint: {kept}") from exc
+    finally:
+        save_training_curves(trainer.run)
+    p = outcome.progress
+    run = outcome.run
+    print(f"stopped: {outcome.reason} after {p.iteration} iterations, {p.samples} samples, {p.wall_s:.0f} s")
+    if outcome.reason == "interrupted":
+        print(f"checkpoint: {run.latest}\nresume with: racer train --resume {run.root}")
+        return 0
+    report = evaluate(run.root, laps=3)
+    exported = export(run.root, run.model)
+    print(f"evaluation: {report['completed_laps']}/3 laps, mean lap {report['mean_lap_time_s']} s, "
+          f"reference {report['reference_lap_time_s']} s, off track {report['off_track_count']}")
+    print(f"run directory: {run.root}\n  model (ONNX):  {exported['model']}\n"
+          f"  checkpoints:   {run.checkpoints}\n  plots:         {run.plots}\n"
+          f"  evaluation:    {run.evaluation}\n  metrics:       {run.metrics} (TensorBoard: {run.tensorboard})")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from racer_agent.evaluation_report import evaluate
+
+    report = evaluate(args.model, track=args.track, laps=args.laps, penalty_seconds=args.penalty_seconds,
+                      out_dir=args.out, video=args.video)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    for i, lap in enumerate(report["laps"]):
+        print(f"lap {i + 1}: {'completed' if lap['completed'] else 'not completed'} {lap['progress']:.0f} %, "
+              f"{lap['lap_time_s']:.2f} s, off track {lap['off_track']}, reversed {lap['reversed']}, "
+              f"immobilized {lap['immobilized']}")
+    print(f"completed {report['completed_laps']}/{len(report['laps'])}, mean {report['mean_lap_time_s']} s, best "
+          f"{report['best_lap_time_s']} s, reference {report['reference_lap_time_s']} s "
+          f"(ratio {report['lap_time_over_reference']})\nwrote {report['driven_lines']}"
+          + (f" and {report['video']}" if "video" in report else ""))
+    return 0
+
+
+def _export(args) -> int:
+    from racer_agent.export import export
+
+    result = export(args.run, args.out)
+    diff = result["max_abs_diff_vs_torch"]
+    print(json.dumps(result) if args.json else f"wrote {result['model']} and {result['metadata']} "
+          f"(IR {result['ir_version']}, opset {result['opset']}, max |onnx - torch| {diff:.1e})")
+    return 0
+
+
 def _bench_sim(args) -> int:
     from racer_agent import bench
 
@@ -87,6 +160,35 @@ def build_parser() -> argparse.ArgumentParser:
     drive.add_argument("--seed", type=int, default=0)
     drive.add_argument("--out", default="runs/drive")
     drive.set_defaults(func=_drive)
+
+    train = sub.add_parser("train", help="train a PPO driving policy on the embedded simulator")
+    train.add_argument("--config", help="racer config or DeepRacer hyperparameters.json (JSON or YAML)")
+    train.add_argument("--track", help="built-in track name or DeepRacer route file (.npy)")
+    train.add_argument("--reward", help="Python file defining reward_function(params)")
+    train.add_argument("--actions", help="model_metadata.json (or JSON file) with the action_space")
+    train.add_argument("--minutes", type=float, help="wall-clock budget of this session (default 10)")
+    train.add_argument("--steps", type=int, help="sample budget of this session")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", help="run directory (default runs/<date-time>)")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=_train)
+
+    ev = sub.add_parser("evaluate", help="greedy laps from the start line, like the DeepRacer console")
+    ev.add_argument("model", help="run directory, .pt checkpoint or exported model directory")
+    ev.add_argument("--track")
+    ev.add_argument("--laps", type=int, default=3)
+    ev.add_argument("--penalty-seconds", type=float, default=2.0, help="off-track reset penalty")
+    ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png")
+    ev.add_argument("--video", help="MP4 of the camera and top-down views of the first lap")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=_evaluate)
+
+    ex = sub.add_parser("export", help="ONNX model + model_metadata.json for the car")
+    ex.add_argument("run", help="run directory or .pt checkpoint")
+    ex.add_argument("--out", required=True)
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=_export)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_command", required=True)
     sim = bench.add_parser("sim", help="env steps/s vs Gymnasium's CarRacing-v3 in the same run")

@@ -43,6 +43,12 @@ class EpisodeTracker:
         self.backwards_steps = self.still_steps = 0
         self.last_xy = xy
 
+    def recovered(self, along: float, xy: tuple[float, float]) -> None:
+        """The car was put back on the road mid-episode: keep its progress, forget its streaks."""
+        self.last_along = along
+        self.last_xy = xy
+        self.backwards_steps = self.still_steps = 0
+
     def update(self, along: float, xy: tuple[float, float]) -> None:
         """Account for the car's new position at a decision step."""
         self.steps += 1

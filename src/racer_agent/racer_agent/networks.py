@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 
 @dataclass(frozen=True)
@@ -22,17 +21,25 @@ class Architecture:
     downscale: int  # block-average factor applied to the frame first
     convs: tuple[tuple[int, int, int], ...]  # (channels, kernel, stride), VALID padding, ReLU
     dense: int
+    shared_trunk: bool = False  # one trunk for actor and critic (value regression shapes the features)
 
 
 SHALLOW = Architecture("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", 1, ((32, 8, 4), (64, 4, 2), (64, 3, 1)), 512)
-RACER_SMALL = Architecture("RACER_SMALL", 4, ((16, 4, 2), (32, 3, 2)), 128)
+RACER_SMALL = Architecture("RACER_SMALL", 4, ((16, 8, 4), (32, 4, 2)), 256, shared_trunk=True)
 ARCHITECTURES = {a.name: a for a in (SHALLOW, RACER_SMALL)}
 
 
 def preprocess(frames: torch.Tensor, downscale: int) -> torch.Tensor:
-    """uint8 (B, H, W, C) -> float (B, C, H/d, W/d) in [0, 1]."""
-    x = frames.permute(0, 3, 1, 2).float().div_(255.0)
-    return F.avg_pool2d(x, downscale) if downscale > 1 else x
+    """uint8 (or raw-valued float) (B, H, W, C) -> float (B, C, H/d, W/d) in [0, 1].
+
+    Block sums in integers first: converting the small downscaled image to float is cheaper than
+    converting every pixel (this runs once per collected frame).
+    """
+    b, h, w, c = frames.shape
+    d = downscale
+    blocks = frames.reshape(b, h // d, d, w // d, d, c)
+    summed = blocks.sum((2, 4), dtype=torch.int32) if not frames.is_floating_point() else blocks.sum((2, 4))
+    return summed.permute(0, 3, 1, 2).float() * (1.0 / (255.0 * d * d))
 
 
 class Trunk(nn.Module):
@@ -56,7 +63,8 @@ class Trunk(nn.Module):
 
 
 class ActorCritic(nn.Module):
-    """Separate actor and critic trunks, as DeepRacer's clipped PPO has.
+    """Actor and critic heads over separate trunks (as DeepRacer's clipped PPO has) or one shared
+    trunk (racer's small net: the value loss then teaches the features the policy needs too).
 
     Discrete: the actor outputs logits (B, K). Continuous: means (B, 2) in [-1, 1] (tanh) and a
     learned state-independent log standard deviation.
@@ -68,20 +76,37 @@ class ActorCritic(nn.Module):
         self.frame_shape = frame_shape
         self.discrete = num_actions is not None
         self.actor_trunk = Trunk(arch, frame_shape)
-        self.critic_trunk = Trunk(arch, frame_shape)
+        self.critic_trunk = self.actor_trunk if arch.shared_trunk else Trunk(arch, frame_shape)
         self.actor_head = nn.Linear(arch.dense, num_actions if self.discrete else 2)
         self.critic_head = nn.Linear(arch.dense, 1)
         self.log_std = nn.Parameter(torch.full((2,), -0.5)) if not self.discrete else None
         nn.init.orthogonal_(self.actor_head.weight, 0.01)
         nn.init.zeros_(self.actor_head.bias)
 
-    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 frames (B, H, W, C) -> (actor output (B, K or 2), value (B,))."""
-        x = preprocess(frames, self.arch.downscale)
-        out = self.actor_head(self.actor_trunk(x))
-        if not self.discrete:
-            out = torch.tanh(out)
-        return out, self.critic_head(self.critic_trunk(x)).squeeze(-1)
+    def prepare(self, frames: torch.Tensor) -> torch.Tensor:
+        """Camera frames (B, H, W, C) -> network input (B, C, h, w); done once per frame in training."""
+        return preprocess(frames, self.arch.downscale)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Prepared input (B, C, h, w) -> (actor output (B, K or 2), value (B,))."""
+        if self.arch.shared_trunk:
+            features = self.actor_trunk(x)
+            return self._head(self.actor_head(features)), self.critic_head(features).squeeze(-1)
+        return self._actor(x), self.critic_head(self.critic_trunk(x)).squeeze(-1)
+
+    def actor(self, frames: torch.Tensor) -> torch.Tensor:
+        """Actor output only (what driving needs): logits (B, K) or means (B, 2)."""
+        return self._actor(preprocess(frames, self.arch.downscale))
+
+    def _actor(self, x: torch.Tensor) -> torch.Tensor:
+        return self._head(self.actor_head(self.actor_trunk(x)))
+
+    def _head(self, out: torch.Tensor) -> torch.Tensor:
+        return out if self.discrete else torch.tanh(out)
+
+    def greedy(self, actor_out: torch.Tensor) -> torch.Tensor:
+        """DeepRacer's evaluation action: argmax (discrete) or the mean (continuous)."""
+        return actor_out.argmax(-1) if self.discrete else actor_out
 
     def distribution(self, actor_out: torch.Tensor) -> torch.distributions.Distribution:
         if self.discrete:

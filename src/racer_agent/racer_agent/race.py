@@ -63,6 +63,7 @@ class Race:
         self.camera = config.camera_config()
         self.actions = ActionSpace.from_spec(config.action_space)
         self.reward_function = RewardFunction.load(config.reward_function)
+        self.reward_functions = [self.reward_function.for_one_car() for _ in range(num_cars)]
         self.sim = Simulator(self.track, num_cars, self.camera)
         self.params = ParamsBuilder(self.track)
         self.trackers = [EpisodeTracker(self.track.length, self.track.closed) for _ in range(num_cars)]
@@ -91,16 +92,29 @@ class Race:
         self.reversed[car] = reverse
         if not self.track.closed:
             start_fraction = min(start_fraction, 0.9)
-        driving = start_fraction * self.track.length
-        along = self.params.driving_distance(driving, reverse)
-        self.sim.place_on_track(car, along)
-        if reverse:
-            self.sim.state[car, 2] = (self.sim.state[car, 2] + 2 * np.pi) % (2 * np.pi) - np.pi
+        self._place(car, start_fraction * self.track.length)
         if cfg.randomize:
             self.sim.set_look(car, Look.random(self.rng), self.camera.jittered(self.rng))
         m = self.sim.measure(car)
         self.trackers[car].reset(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         self.paths[car] = [(float(self.sim.state[car, 0]), float(self.sim.state[car, 1]))]
+
+    def recover_car(self, car: int) -> None:
+        """Put a car that left the road back on the centre line where its progress stands, keeping
+        the episode (DeepRacer's evaluation reset; the caller adds the time penalty)."""
+        tracker = self.trackers[car]
+        driving = tracker.start_along + tracker.covered
+        if self.track.closed:
+            driving %= self.track.length
+        self._place(car, driving)
+        m = self.sim.measure(car)
+        tracker.recovered(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+
+    def _place(self, car: int, driving: float) -> None:
+        """On the centre line at a driving-direction distance from the start line, facing the way of travel."""
+        self.sim.place_on_track(car, self.params.driving_distance(driving, bool(self.reversed[car])))
+        if self.reversed[car]:
+            self.sim.state[car, 2] = (self.sim.state[car, 2] + 2 * np.pi) % (2 * np.pi) - np.pi
 
     def _driving_along(self, car: int, m: np.ndarray) -> float:
         return self.params.driving_distance(m[sim_cols.DIST_ALONG], bool(self.reversed[car]))
@@ -116,7 +130,7 @@ class Race:
         tracker.update(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         params = self.params.build(m, self.sim.state[car], steer_deg, speed, tracker.progress, tracker.steps,
                                    bool(self.reversed[car]))
-        reward = self.reward_function(params)
+        reward = self.reward_functions[car](params)
         status = tracker.status(int(m[sim_cols.WHEELS_ON]))
         if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
             status = episode.TIME_UP

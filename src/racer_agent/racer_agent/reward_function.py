@@ -49,6 +49,12 @@ class RewardFunction:
             raise RewardFunctionError(f"{path}: defines no function named reward_function(params)")
         return cls(fn, f"reward_function in {path}", path)
 
+    def for_one_car(self) -> RewardFunction:
+        """A private instance for one car: a file is loaded again, so module-level state (a common
+        DeepRacer idiom, e.g. remembering the last progress) belongs to one car as it does in
+        DeepRacer, where each car runs in its own process. A plain callable is shared as given."""
+        return RewardFunction.load(self.source) if self.source is not None else self
+
     def __call__(self, params: dict) -> float:
         try:
             value = self.fn(params)

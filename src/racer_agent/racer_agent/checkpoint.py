@@ -1,0 +1,38 @@
+"""Checkpoints that survive a crash mid-write and load without running pickled code.
+
+A checkpoint is written to a temporary file and renamed over the old one, so a full disk or a kill
+during the write leaves the previous checkpoint intact. Loading uses `weights_only=True`: only
+tensors, numbers, strings, lists and dicts come back, never arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be written or read."""
+
+
+def save(state: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"could not write checkpoint {path} ({exc}); the previous one is kept") from exc
+    return path
+
+
+def load(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise CheckpointError(f"could not read checkpoint {path} ({exc})") from exc

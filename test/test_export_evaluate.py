@@ -1,0 +1,126 @@
+"""Export to ONNX (parity, versions, metadata) and evaluation (laps, penalties, reference, pictures)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from racer_agent import config, model_metadata
+from racer_agent.evaluation import drive_laps
+from racer_agent.export import export
+from racer_agent.model_metadata import MetadataError
+from racer_agent.onnx_policy import OnnxPolicy
+from racer_agent.policy import TorchPolicy
+from racer_agent.race import Race, RaceConfig
+from racer_agent.run_directory import RunDirectory
+from racer_agent.trainer import Trainer
+from racer_sim.builtin_tracks import load as load_track
+from racer_sim.racing_line import reference_lap
+
+RACER = [sys.executable, "-m", "racer_agent.cli"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_s=0.0, steps=600, torch_threads=1,
+                      hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
+    Trainer(cfg, out, show_progress=False).train()
+    return out
+
+
+def test_export_is_checked_and_matches_torch(run_dir, tmp_path):
+    result = export(run_dir, tmp_path)
+    model = onnx.load(str(tmp_path / "model.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+    assert model.ir_version <= 9
+    assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) <= 17
+    meta = json.loads((tmp_path / "model_metadata.json").read_text())
+    assert meta["action_space_type"] == "discrete" and len(meta["action_space"]) == 10
+    assert meta["sensor"] == ["FRONT_FACING_CAMERA"] and meta["training_algorithm"] == "clipped_ppo"
+    assert meta["neural_network"] == "RACER_SMALL" and meta["version"] == "5"
+    assert meta["racer"]["input"]["shape"] == [1, 120, 160, 1]
+    assert meta["racer"]["camera"]["hfov_deg"] == 120.0
+
+    torch_policy = TorchPolicy.from_checkpoint(RunDirectory(run_dir).checkpoint_for_driving())  # what export used
+    onnx_policy = OnnxPolicy(tmp_path)
+    frames = np.random.default_rng(1).integers(0, 256, (16, 120, 160, 1), dtype=np.uint8)
+    with torch.no_grad():
+        expected = torch.softmax(torch_policy.model.actor(torch.from_numpy(frames)), -1).numpy()
+    got = onnx_policy.probabilities_or_means(frames.astype(np.float32))
+    assert got.shape == (16, 10)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert result["max_abs_diff_vs_torch"] < 1e-4
+    np.testing.assert_array_equal(onnx_policy(frames), torch_policy(frames))
+
+
+def test_model_with_wrong_input_shape_is_refused(run_dir, tmp_path):
+    export(run_dir, tmp_path)
+    meta = json.loads((tmp_path / "model_metadata.json").read_text())
+    meta["racer"]["input"]["shape"] = [1, 60, 80, 1]
+    (tmp_path / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(MetadataError, match="input shape .* does not match model_metadata.json"):
+        OnnxPolicy(tmp_path)
+    meta["racer"]["input"]["shape"] = [1, 120, 160, 1]
+    meta["action_space"] = meta["action_space"][:4]
+    (tmp_path / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(MetadataError, match="output shape"):
+        OnnxPolicy(tmp_path)
+    (tmp_path / "model_metadata.json").write_text("{not json")
+    with pytest.raises(MetadataError, match="cannot read model metadata"):
+        model_metadata.read(tmp_path)
+
+
+def test_penalty_resets_keep_the_lap_going():
+    """Always straight on: each corner puts the car off the road; with penalties the lap still ends."""
+    race = Race(RaceConfig(track="oval", start="start_line"), num_cars=2)
+    straight = int(np.nonzero((race.actions.table[:, 0] == 0) & (race.actions.table[:, 1] == 1.0))[0][0])
+
+    def policy(frames):
+        return np.full(len(frames), straight)
+
+    laps, _ = drive_laps(race, policy, [0.0, 0.0], penalty_seconds=2.0)
+    lap = laps[0]
+    assert lap.completed and lap.off_track >= 2
+    driving_time = (len(lap.path) - 1) / 15.0
+    assert lap.lap_time_s == pytest.approx(driving_time + 2.0 * lap.off_track, abs=1e-6)
+    no_resets, _ = drive_laps(race, policy, [0.0, 0.0], penalty_seconds=None)
+    assert not no_resets[0].completed and no_resets[0].status == "off_track" and no_resets[0].off_track == 1
+
+
+def test_reference_lap_is_a_lower_bound_with_a_shorter_line(reinvent_base):
+    track = load_track("circuit")
+    ref = reference_lap(track, top_speed=2.0)
+    assert ref.length < 0.95 * track.length
+    assert all(track.contains(x, y) for x, y in ref.line[::10])
+    assert ref.time_s < track.length / 2.0  # faster than the centre line at top speed all the way
+    assert ref.time_s > ref.length / 2.0  # but never faster than top speed on its own line
+    base = reference_lap(load_track(str(reinvent_base)), top_speed=4.0)
+    shorter = 1 - base.length / load_track(str(reinvent_base)).length
+    assert 0.08 < shorter < 0.13  # published K1999 racing line: 10.7 % shorter than the centre line
+
+
+def test_evaluate_cli_json_pictures_and_video(run_dir, tmp_path):
+    video = tmp_path / "lap.mp4"
+    out = subprocess.run([*RACER, "evaluate", str(run_dir), "--laps", "2", "--json", "--out", str(tmp_path),
+                          "--video", str(video)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    for key in ("laps", "completed_laps", "mean_lap_time_s", "best_lap_time_s", "off_track_count",
+                "reference_lap_time_s"):
+        assert key in report
+    assert len(report["laps"]) == 2 and report["reference_lap_time_s"] > 0
+    assert {"completed", "lap_time_s", "off_track", "reversed", "immobilized"} <= set(report["laps"][0])
+    assert (tmp_path / "driven_lines.png").read_bytes()[:4] == b"\x89PNG"
+    assert video.stat().st_size > 1000
+    exported = tmp_path / "model"
+    assert subprocess.run([*RACER, "export", str(run_dir), "--out", str(exported)], timeout=300).returncode == 0
+    onnx_eval = subprocess.run([*RACER, "evaluate", str(exported), "--track", "oval", "--laps", "1", "--json"],
+                               capture_output=True, text=True, timeout=300)
+    assert onnx_eval.returncode == 0, onnx_eval.stderr
+    assert json.loads(onnx_eval.stdout)["laps"][0]["progress"] == pytest.approx(report["laps"][0]["progress"],
+                                                                                 abs=0.5)

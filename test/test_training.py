@@ -1,0 +1,177 @@
+"""PPO training: it learns, it is reproducible, it checkpoints, resumes and fails safely."""
+
+import errno
+import json
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from racer_agent import checkpoint, config, ppo
+from racer_agent.config import ConfigError
+from racer_agent.networks import RACER_SMALL, ActorCritic
+from racer_agent.run_directory import RunDirectory, read_csv
+from racer_agent.trainer import Trainer
+
+RACER = [sys.executable, "-m", "racer_agent.cli"]
+
+LEFT_REWARD = """
+def reward_function(params):
+    return 1.0 if params["steering_angle"] > 0 else 0.0
+"""
+
+BROKEN_REWARD = """
+def reward_function(params):
+    if params["steps"] > 25:
+        return params["no_such_key"]
+    return 1.0
+"""
+
+
+def small_config(tmp_path: Path, **overrides) -> config.TrainConfig:
+    base = dict(track="oval", num_cars=4, eval_laps=1, eval_every_s=1e9, minutes=5.0, torch_threads=1,
+                hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
+    base.update(overrides)
+    return config.load(**base)
+
+
+def left_share(model: ActorCritic, frames: torch.Tensor, left: torch.Tensor) -> float:
+    with torch.no_grad():
+        probs = torch.softmax(model.actor(frames), -1)
+    return float(probs[:, left].sum(-1).mean())
+
+
+def test_deepracer_hyperparameters_json_loads(tmp_path):
+    assert config.Hyperparameters() == config.Hyperparameters(64, 10, 3e-4, 0.01, 0.99, "huber", 20)
+    hp_file = tmp_path / "hyperparameters.json"
+    hp_file.write_text(json.dumps({"batch_size": "128", "beta_entropy": 0.02, "discount_factor": 0.999,
+                                   "e_greedy_value": 0.05, "epsilon_steps": 10000, "exploration_type": "categorical",
+                                   "loss_type": "mean squared error", "lr": 0.0001, "num_episodes_between_training": 10,
+                                   "num_epochs": 3, "stack_size": 1, "term_cond_avg_score": 350.0,
+                                   "term_cond_max_episodes": 1000}))
+    cfg = config.load(hp_file)
+    hp = cfg.hyperparameters
+    assert (hp.batch_size, hp.num_epochs, hp.lr, hp.loss_type) == (128, 3, 1e-4, "mean squared error")
+    assert cfg.network == "RACER_SMALL"  # the rest stays racer's default
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"batchsize": 64}))
+    with pytest.raises(ConfigError, match="unknown configuration key 'batchsize'"):
+        config.load(bad)
+    with pytest.raises(ConfigError, match="loss_type"):
+        config.load(loss_type="l1")
+
+
+def test_ppo_learns_what_the_reward_asks_for(tmp_path):
+    """A reward that pays for steering left: PPO must shift probability onto the left actions."""
+    reward = tmp_path / "left.py"
+    reward.write_text(LEFT_REWARD)
+    trainer = Trainer(small_config(tmp_path, reward=str(reward), steps=6000), tmp_path / "run", show_progress=False)
+    left = torch.tensor([a[0] > 0 for a in trainer.actions.table])
+    frames = torch.from_numpy(trainer.env.reset(seed=1)[0])
+    before = left_share(trainer.model, frames, left)
+    trainer.train()
+    after = left_share(trainer.model, frames, left)
+    assert before == pytest.approx(0.4, abs=0.05)  # 4 of 10 actions steer left, initial policy ~uniform
+    assert after > 0.8, (before, after)
+
+
+def test_same_seed_same_training_with_one_thread(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        trainer = Trainer(small_config(tmp_path, steps=800, seed=3), tmp_path / name, show_progress=False)
+        trainer.train()
+        runs.append(torch.cat([p.flatten() for p in trainer.model.parameters()]))
+    assert torch.equal(runs[0], runs[1])
+    rows = [read_csv(RunDirectory(tmp_path / n).episodes_csv) for n in ("a", "b")]
+    assert [(r["reward"], r["status"]) for r in rows[0]] == [(r["reward"], r["status"]) for r in rows[1]]
+
+
+def test_run_directory_checkpoints_and_resume(tmp_path):
+    out = tmp_path / "run"
+    first = Trainer(small_config(tmp_path, steps=1500, eval_every_s=0.0), out, show_progress=False).train()
+    run = RunDirectory(out)
+    for path in (run.config, run.reward, run.metadata, run.latest, run.best, run.episodes_csv, run.iterations_csv):
+        assert path.is_file(), path
+    assert list(run.tensorboard.glob("events.out.tfevents.*"))
+    state = checkpoint.load(run.latest)  # weights_only: plain tensors and containers only
+    assert state["progress"]["iteration"] == first.progress.iteration
+    episodes = read_csv(run.episodes_csv)
+    assert {"train", "eval"} <= {r["phase"] for r in episodes}
+    assert all(r["status"] for r in episodes) and all(float(r["wall_s"]) >= 0 for r in episodes)
+
+    resumed = Trainer(small_config(tmp_path, steps=800), out, resume=True, show_progress=False)
+    assert torch.equal(next(resumed.model.parameters()), state["model"][next(iter(state["model"]))])
+    second = resumed.train()
+    assert second.progress.iteration > first.progress.iteration
+    assert second.progress.samples > first.progress.samples
+    iterations = [int(r["iteration"]) for r in read_csv(run.iterations_csv)]
+    assert iterations == list(range(1, second.progress.iteration + 1))  # appended, not restarted
+
+
+def test_nan_loss_stops_without_touching_the_model():
+    model = ActorCritic(RACER_SMALL, (120, 160, 1), 10)
+    before = [p.detach().clone() for p in model.parameters()]
+    n = 64
+    frames = model.prepare(torch.randint(0, 255, (n, 120, 160, 1), dtype=torch.uint8))
+    batch = ppo.Batch(frames, torch.randint(0, 10, (n,)), torch.full((n,), -2.3), torch.zeros(n),
+                      torch.randn(n), torch.full((n,), math.nan))
+    hp = config.Hyperparameters(batch_size=32)
+    with pytest.raises(ppo.NaNLossError, match="NaN|nan"):
+        ppo.update(model, ppo.make_optimizer(model, hp), batch, hp, torch.Generator().manual_seed(0))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "latest.pt"
+    checkpoint.save({"x": torch.ones(3)}, path)
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(checkpoint.CheckpointError, match="No space left.*previous one is kept"):
+        checkpoint.save({"x": torch.zeros(3)}, path)
+    assert torch.equal(checkpoint.load(path)["x"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
+
+
+def test_broken_reward_stops_training_with_its_name_and_keeps_the_checkpoint(tmp_path):
+    reward = tmp_path / "broken.py"
+    reward.write_text(BROKEN_REWARD)
+    out = tmp_path / "run"
+    result = subprocess.run([*RACER, "train", "--track", "oval", "--reward", str(reward), "--out", str(out),
+                             "--quiet", "--minutes", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "broken.py" in result.stderr and "KeyError" in result.stderr and "no_such_key" in result.stderr
+    assert "last good checkpoint" in result.stderr
+    assert checkpoint.load(out / "checkpoints" / "latest.pt")["model"]
+
+
+def test_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    cfg = tmp_path / "small.json"
+    cfg.write_text(json.dumps({"num_cars": 4, "eval_laps": 1, "track": "oval"}))
+    proc = subprocess.Popen([*RACER, "train", "--config", str(cfg), "--out", str(out), "--quiet", "--minutes", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = out / "metrics" / "iterations.csv"
+    deadline = time.time() + 90
+    while time.time() < deadline and (not metrics.is_file() or len(metrics.read_text().splitlines()) < 3):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "interrupted" in stdout and "--resume" in stdout
+    saved = checkpoint.load(out / "checkpoints" / "latest.pt")["progress"]["iteration"]
+    assert saved >= 2
+    resumed = subprocess.run([*RACER, "train", "--resume", str(out), "--quiet", "--steps", "300"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert checkpoint.load(out / "checkpoints" / "latest.pt")["progress"]["iteration"] > saved
+    assert (out / "model" / "model.onnx").is_file() and (out / "evaluation" / "evaluation.json").is_file()
+    assert np.isfinite(json.loads((out / "evaluation" / "evaluation.json").read_text())["reference_lap_time_s"])
