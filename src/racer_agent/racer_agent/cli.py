@@ -143,6 +143,14 @@ def _bench_sim(args) -> int:
     return 0
 
 
+def _bench_learn(args) -> int:
+    from racer_agent import learn_bench
+
+    result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -197,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--cars", type=int, default=16)
     sim.add_argument("--seconds", type=float, default=3.0)
     sim.set_defaults(func=_bench_sim)
+    learn = bench.add_parser("learn", help="time to a lapping driver: racer PPO vs Stable-Baselines3 PPO")
+    learn.add_argument("--json", action="store_true", help="print one JSON object")
+    learn.add_argument("--tracks", default="circuit,../shared/deepracer_tracks/reinvent_base.npy",
+                       help="comma-separated built-in names or route files")
+    learn.add_argument("--seeds", type=int, default=3)
+    learn.add_argument("--minutes", type=float, default=10.0, help="racer's wall-clock budget per run")
+    learn.add_argument("--peer-minutes", type=float, help="SB3's budget per run (default: the same)")
+    learn.add_argument("--no-peer", action="store_true", help="skip Stable-Baselines3")
+    learn.set_defaults(func=_bench_learn)
     return parser
 
 
