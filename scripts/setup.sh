@@ -38,8 +38,11 @@ fi
 # Interface packages missing from PyPI (see ../shared/reference/ros2-from-pypi.md): build only those
 # that do not import, so a ROS 2 installation's own packages are never shadowed.
 build_interface() {
-  local pkg=$1 module=$2
-  python -c "import $module" 2>/dev/null && return 0
+  local pkg=$1 module=$2 dir=${3:-interfaces/$1}
+  # Rebuilt when its definitions change (stamp keyed on their hash) or when it does not import.
+  local iface_stamp
+  iface_stamp="$VENV/.racer-iface-$pkg-$(cat "$dir"/package.xml "$dir"/CMakeLists.txt "$dir"/*/*.* | sha256sum | cut -c1-16)"
+  [ -f "$iface_stamp" ] && python -c "import $module" 2>/dev/null && return 0
   echo "setup: building interface package $pkg into $VENV"
   local pyinc npinc
   pyinc=$(python -c 'import sysconfig;print(sysconfig.get_paths()["include"])')
@@ -48,14 +51,17 @@ build_interface() {
     -e "s#/opt/python/cp311-cp311/include/python3.11#$pyinc#g" \
     -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$npinc#g" || true
   local build="$ROOT/build/interfaces/$pkg"
-  AMENT_PREFIX_PATH=$VENV cmake -S "interfaces/$pkg" -B "$build" -DCMAKE_PREFIX_PATH="$VENV" \
+  AMENT_PREFIX_PATH=$VENV cmake -S "$dir" -B "$build" -DCMAKE_PREFIX_PATH="$VENV" \
     -DCMAKE_INSTALL_PREFIX="$VENV" -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF \
     > "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
   cmake --build "$build" -j2 >> "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
   cmake --install "$build" >> "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
   python -c "import $module" || { echo "setup: $pkg built but $module does not import"; exit 1; }
+  rm -f "$VENV/.racer-iface-$pkg-"*
+  touch "$iface_stamp"
 }
 mkdir -p "$ROOT/build/interfaces"
 build_interface tf2_msgs tf2_msgs.msg
 build_interface ackermann_msgs ackermann_msgs.msg
+build_interface racer_interfaces racer_interfaces.srv src/racer_interfaces
 echo "setup: ready ($VENV)"

@@ -35,3 +35,17 @@ def test_bench_sim_prints_one_json_object():
     assert result["steps_per_s"] > 0 and result["carracing_steps_per_s"] > 0
     ratio = result["steps_per_s"] / result["carracing_steps_per_s"]
     assert abs(result["ratio_vs_carracing"] - ratio) < 0.02 * ratio + 0.01
+
+
+def test_bench_learn_reports_both_learners(tmp_path):
+    """Structure only (the learning targets are benchmark figures, not test assertions)."""
+    out = run("bench", "learn", "--json", "--tracks", "oval", "--seeds", "1", "--minutes", "0.1",
+              "--peer-minutes", "0.05")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    oval = result["tracks"]["oval"]
+    assert oval["reference_lap_time_s"] > 0
+    for learner in ("racer", "sb3"):
+        assert set(oval[learner]) >= {"median_first_lap_s", "median_all_laps_s", "median_final_completion",
+                                      "median_mean_lap_time_s", "median_lap_time_over_reference"}
+        assert oval["runs"][learner][0]["samples"] > 0

@@ -61,3 +61,13 @@ def test_interface_packages_built_by_setup():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1.5", "1"]
+
+
+def test_racer_interfaces_services_built_by_setup():
+    code = ("from racer_interfaces.srv import ResetCar, StepSimulation;"
+            "r = ResetCar.Request(mode=ResetCar.Request.POSE, x=1.0, y=-2.0, yaw=0.5);"
+            "s = StepSimulation.Request(periods=3); a = StepSimulation.Response(step=7);"
+            "print(r.mode, r.x, r.yaw, s.periods, a.step, a.stamp.sec)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "1.0", "0.5", "3", "7", "0"]

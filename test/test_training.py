@@ -175,3 +175,21 @@ def test_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path):
     assert checkpoint.load(out / "checkpoints" / "latest.pt")["progress"]["iteration"] > saved
     assert (out / "model" / "model.onnx").is_file() and (out / "evaluation" / "evaluation.json").is_file()
     assert np.isfinite(json.loads((out / "evaluation" / "evaluation.json").read_text())["reference_lap_time_s"])
+
+
+def test_continuous_actions_train_and_export(tmp_path):
+    actions = {"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 1.0, "high": 2.0}}
+    trainer = Trainer(small_config(tmp_path, actions=actions, steps=600, eval_every_s=0.0), tmp_path / "run",
+                      show_progress=False)
+    std_before = trainer.model.log_std.detach().clone()
+    outcome = trainer.train()
+    assert outcome.progress.iteration >= 1
+    assert not torch.equal(trainer.model.log_std.detach(), std_before)  # the exploration noise is learnt
+    from racer_agent.export import export
+    from racer_agent.onnx_policy import OnnxPolicy
+
+    export(tmp_path / "run", tmp_path / "model")
+    policy = OnnxPolicy(tmp_path / "model")
+    means = policy(np.zeros((3, 120, 160, 1), np.uint8))
+    assert means.shape == (3, 2) and np.abs(means).max() <= 1.0
+    assert json.loads((tmp_path / "model" / "model_metadata.json").read_text())["action_space_type"] == "continuous"

@@ -85,9 +85,9 @@ def _train(args) -> int:
     trainer = Trainer(cfg, out, resume=bool(args.resume), show_progress=not args.quiet)
     try:
         outcome = trainer.train()
-    except Exception as exc:
+    except (ValueError, RuntimeError, OSError) as exc:
         kept = trainer.run.latest if trainer.run.latest.is_file() else "none yet"
-        raise type(exc)(f"{exc}\nlast good checkpoint: {kept}") from exc
+        raise RuntimeError(f"{exc}\nlast good checkpoint: {kept}") from exc
     finally:
         save_training_curves(trainer.run)
     p = outcome.progress

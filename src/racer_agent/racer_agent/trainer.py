@@ -57,6 +57,16 @@ class Progress:
 
 
 @dataclass
+class _Cars:
+    """What carries over from one rollout to the next for the N training cars."""
+
+    obs: torch.Tensor  # (N, C, h, w) prepared frames
+    needs_reset: torch.Tensor  # (N,) bool: the next step is an autoreset step
+    returns: np.ndarray  # (N,) reward of each car's current episode so far
+    steps: np.ndarray  # (N,) steps of each car's current episode so far
+
+
+@dataclass
 class Outcome:
     reason: str  # time budget, step budget, converged, interrupted
     progress: Progress
@@ -97,16 +107,11 @@ class Trainer:
 
     # ----------------------------------------------------------------------------- the loop
     def train(self) -> Outcome:
-        cfg, hp, p = self.config, self.hp, self.progress
+        cfg, p = self.config, self.progress
         session_start = time.perf_counter()
-        wall_at_start = p.wall_s
+        wall_at_start, samples_at_start = p.wall_s, p.samples
         budget_s = cfg.minutes * 60.0
-        samples_at_start = p.samples
-        obs, _ = self.env.reset(seed=cfg.seed + p.iteration)
-        obs = self.model.prepare(torch.from_numpy(obs))  # (N, C, h, w)
-        needs_reset = torch.zeros(cfg.num_cars, dtype=torch.bool)
-        ep_return = np.zeros(cfg.num_cars)
-        ep_steps = np.zeros(cfg.num_cars, np.int64)
+        cars = self._start_cars()
         last_eval = time.perf_counter()
         eval_summary: dict = {}
         reason = "time budget"
@@ -115,58 +120,12 @@ class Trainer:
         previous = self._install_signal_handlers()
         try:
             while True:
-                # ---- rollout: T steps of N cars
                 iteration_start = time.perf_counter()
-                frames, actions, logprobs, values, rewards, terminated, ended, valid = ([] for _ in range(8))
-                finished: list[dict] = []
-                while True:
-                    with torch.no_grad():
-                        actor_out, value = self.model(obs)  # (N, K|2), (N,)
-                        dist = self.model.distribution(actor_out)
-                        action = dist.sample()  # (N,) or (N, 2)
-                        logprob = dist.log_prob(action)  # (N,)
-                    next_obs, reward, term, trunc, info = self.env.step(action.numpy())
-                    frames.append(obs)
-                    actions.append(action)
-                    logprobs.append(logprob)
-                    values.append(value)
-                    rewards.append(torch.as_tensor(reward, dtype=torch.float32))
-                    terminated.append(torch.as_tensor(term))
-                    ended.append(torch.as_tensor(term | trunc))
-                    valid.append(~needs_reset)  # an autoreset step ignored the action: not a sample
-                    ep_return += np.where(needs_reset.numpy(), 0.0, reward)
-                    ep_steps += ~needs_reset.numpy()
-                    for car in np.nonzero(term | trunc)[0]:
-                        finished.append(self._episode_row(car, ep_return[car], ep_steps[car], info))
-                        ep_return[car], ep_steps[car] = 0.0, 0
-                    needs_reset = ended[-1]
-                    obs = self.model.prepare(torch.from_numpy(next_obs))
-                    t_n = len(frames) * cfg.num_cars
-                    if (len(finished) >= hp.num_episodes_between_training or t_n >= cfg.max_samples_per_iteration
-                            or self._stop_signal):
-                        break
-                with torch.no_grad():
-                    _, last_value = self.model(obs)  # V of the state after the last step (bootstraps truncation)
-
-                values_t = torch.stack(values)  # (T, N)
-                next_values = torch.cat([values_t[1:], last_value[None]])  # (T, N): V(s_{t+1})
-                advantages, returns = gae(torch.stack(rewards), values_t, next_values, torch.stack(terminated),
-                                          torch.stack(ended), hp.discount_factor, ppo.GAE_LAMBDA)
-                mask = torch.stack(valid).flatten()  # (T*N,)
-                batch = ppo.Batch(
-                    frames=torch.stack(frames).flatten(0, 1)[mask],  # (S, C, h, w) prepared
-                    actions=torch.stack(actions).flatten(0, 1)[mask],
-                    logprobs=torch.stack(logprobs).flatten()[mask],
-                    values=values_t.flatten()[mask],
-                    advantages=advantages.flatten()[mask],
-                    returns=returns.flatten()[mask],
-                )
+                batch, finished = self._collect(cars)
                 if self._stop_signal:
                     reason = "interrupted"
                     break
-
-                # ---- PPO update
-                losses = ppo.update(self.model, self.optimizer, batch, hp, self.generator)
+                losses = ppo.update(self.model, self.optimizer, batch, self.hp, self.generator)
                 p.iteration += 1
                 p.samples += len(batch)
                 p.episodes += len(finished)
@@ -175,7 +134,6 @@ class Trainer:
                     self.episodes_log.write({**row, "iteration": p.iteration, "samples": p.samples,
                                              "wall_s": p.wall_s})
 
-                # ---- greedy evaluation every eval_every_s
                 eval_row: dict = {}
                 if time.perf_counter() - last_eval >= cfg.eval_every_s:
                     eval_summary = self._evaluate()
@@ -189,7 +147,6 @@ class Trainer:
                 bar.n = min(int(p.wall_s - wall_at_start), bar.total)
                 bar.set_postfix_str(self._postfix(finished))
 
-                # ---- stop?
                 if p.wall_s - wall_at_start >= budget_s:
                     reason = "time budget"
                     break
@@ -211,6 +168,61 @@ class Trainer:
                 self._writer.close()
         self._save(self.run.latest)
         return Outcome(reason, p, self.run, eval_summary)
+
+    def _start_cars(self) -> _Cars:
+        obs, _ = self.env.reset(seed=self.config.seed + self.progress.iteration)
+        n = self.config.num_cars
+        return _Cars(obs=self.model.prepare(torch.from_numpy(obs)), needs_reset=torch.zeros(n, dtype=torch.bool),
+                     returns=np.zeros(n), steps=np.zeros(n, np.int64))
+
+    def _collect(self, cars: _Cars) -> tuple[ppo.Batch, list[dict]]:
+        """Drive the stochastic policy until enough episodes ended; the rollout as a PPO batch."""
+        cfg, hp = self.config, self.hp
+        frames, actions, logprobs, values, rewards, terminated, ended, valid = ([] for _ in range(8))
+        finished: list[dict] = []
+        while True:
+            with torch.no_grad():
+                actor_out, value = self.model(cars.obs)  # (N, K|2), (N,)
+                dist = self.model.distribution(actor_out)
+                action = dist.sample()  # (N,) or (N, 2)
+                logprob = dist.log_prob(action)  # (N,)
+            next_obs, reward, term, trunc, info = self.env.step(action.numpy())
+            frames.append(cars.obs)
+            actions.append(action)
+            logprobs.append(logprob)
+            values.append(value)
+            rewards.append(torch.as_tensor(reward, dtype=torch.float32))
+            terminated.append(torch.as_tensor(term))
+            ended.append(torch.as_tensor(term | trunc))
+            valid.append(~cars.needs_reset)  # an autoreset step ignored the action: not a sample
+            counted = ~cars.needs_reset.numpy()
+            cars.returns += np.where(counted, reward, 0.0)
+            cars.steps += counted
+            for car in np.nonzero(term | trunc)[0]:
+                finished.append(self._episode_row(car, cars.returns[car], cars.steps[car], info))
+                cars.returns[car], cars.steps[car] = 0.0, 0
+            cars.needs_reset = ended[-1]
+            cars.obs = self.model.prepare(torch.from_numpy(next_obs))
+            if (len(finished) >= hp.num_episodes_between_training or self._stop_signal
+                    or len(frames) * cfg.num_cars >= cfg.max_samples_per_iteration):
+                break
+        with torch.no_grad():
+            _, last_value = self.model(cars.obs)  # V of the state after the last step (bootstraps truncation)
+
+        values_t = torch.stack(values)  # (T, N)
+        next_values = torch.cat([values_t[1:], last_value[None]])  # (T, N): V(s_{t+1})
+        advantages, returns = gae(torch.stack(rewards), values_t, next_values, torch.stack(terminated),
+                                  torch.stack(ended), hp.discount_factor, ppo.GAE_LAMBDA)
+        mask = torch.stack(valid).flatten()  # (T*N,)
+        batch = ppo.Batch(
+            frames=torch.stack(frames).flatten(0, 1)[mask],  # (S, C, h, w) prepared
+            actions=torch.stack(actions).flatten(0, 1)[mask],  # (S,) or (S, 2)
+            logprobs=torch.stack(logprobs).flatten()[mask],
+            values=values_t.flatten()[mask],
+            advantages=advantages.flatten()[mask],
+            returns=returns.flatten()[mask],
+        )
+        return batch, finished
 
     # ---------------------------------------------------------------------------- evaluation
     def _evaluate(self) -> dict:
