@@ -160,11 +160,11 @@ def test_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path):
     proc = subprocess.Popen([*RACER, "train", "--config", str(cfg), "--out", str(out), "--quiet", "--minutes", "5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     metrics = out / "metrics" / "iterations.csv"
-    deadline = time.time() + 90
+    deadline = time.time() + 180
     while time.time() < deadline and (not metrics.is_file() or len(metrics.read_text().splitlines()) < 3):
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 0, stderr
     assert "interrupted" in stdout and "--resume" in stdout
     saved = checkpoint.load(out / "checkpoints" / "latest.pt")["progress"]["iteration"]
