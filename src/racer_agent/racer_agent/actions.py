@@ -103,7 +103,7 @@ class ActionSpace:
         if self.kind == "discrete":
             space = [{"steering_angle": float(s), "speed": float(v), "index": i} for i, (s, v) in enumerate(self.table)]
         else:
-            (slo, shi), (vlo, vhi) = self.table
+            (slo, shi), (vlo, vhi) = self.table.tolist()  # plain floats: JSON and weights-only checkpoints
             space = {"steering_angle": {"low": slo, "high": shi}, "speed": {"low": vlo, "high": vhi}}
         return {"action_space": space, "action_space_type": self.kind}
 

@@ -8,6 +8,7 @@ tensors, numbers, strings, lists and dicts come back, never arbitrary objects.
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -34,5 +35,5 @@ def load(path: str | Path) -> dict:
     path = Path(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise CheckpointError(f"could not read checkpoint {path} ({exc})") from exc
