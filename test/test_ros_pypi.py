@@ -58,9 +58,7 @@ def test_interface_packages_built_by_setup():
             "from geometry_msgs.msg import TransformStamped;"
             "m = A(); m.drive.speed = 1.5; m.drive.steering_angle = 0.2;"
             "t = TFMessage(transforms=[TransformStamped()]); print(m.drive.speed, len(t.transforms))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["1.5", "1"]
+    assert _python_prints(code) == ["1.5", "1"]
 
 
 def test_racer_interfaces_services_built_by_setup():
@@ -68,6 +66,11 @@ def test_racer_interfaces_services_built_by_setup():
             "r = ResetCar.Request(mode=ResetCar.Request.POSE, x=1.0, y=-2.0, yaw=0.5);"
             "s = StepSimulation.Request(periods=3); a = StepSimulation.Response(step=7);"
             "print(r.mode, r.x, r.yaw, s.periods, a.step, a.stamp.sec)")
+    assert _python_prints(code) == ["1", "1.0", "0.5", "3", "7", "0"]
+
+
+def _python_prints(code: str) -> list[str]:
+    """Run `code` in a fresh interpreter (as a user's script would import the packages); its output words."""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["1", "1.0", "0.5", "3", "7", "0"]
+    return out.stdout.split()

@@ -105,6 +105,13 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     return laps, top_down
 
 
+def spread_laps(race: Race, policy: Policy) -> list[LapResult]:
+    """One greedy lap per car from evenly spaced starts, each ending at its first mistake: the check
+    run during training and by the learning benchmark (a lap from every part of the track)."""
+    n = race.num_cars
+    return drive_laps(race, policy, [i / n for i in range(n)])[0]
+
+
 def summarise(laps: list[LapResult], reference_lap_time_s: float | None = None) -> dict:
     """The numbers the DeepRacer console shows for an evaluation, plus lap time / reference."""
     times = [lap.lap_time_s for lap in laps if lap.completed]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from racer_agent import config as train_config
-from racer_agent.evaluation import drive_laps, summarise
+from racer_agent.evaluation import spread_laps, summarise
 from racer_agent.policy import TorchPolicy
 from racer_agent.race import Race, RaceConfig
 from racer_agent.trainer import Trainer
@@ -28,9 +28,8 @@ from racer_sim.racing_line import reference_lap
 SB3_CARS = 8
 
 
-def _evaluate(race: Race, policy, laps: int) -> dict:
-    results, _ = drive_laps(race, policy, [i / laps for i in range(laps)])
-    return summarise(results)
+def _evaluate(race: Race, policy) -> dict:
+    return summarise(spread_laps(race, policy))
 
 
 def run_racer(track: str, seed: int, minutes: float, workdir: Path) -> dict:
@@ -38,8 +37,7 @@ def run_racer(track: str, seed: int, minutes: float, workdir: Path) -> dict:
     trainer = Trainer(cfg, workdir / f"racer-{Path(track).stem}-{seed}", show_progress=False)
     outcome = trainer.train()
     p = outcome.progress
-    final = _evaluate(trainer.eval_race, TorchPolicy.from_checkpoint(trainer.run.checkpoint_for_driving()),
-                      cfg.eval_laps)
+    final = _evaluate(trainer.eval_race, TorchPolicy.from_checkpoint(trainer.run.checkpoint_for_driving()))
     return {"first_lap_s": _finite(p.first_lap_wall_s), "all_laps_s": _finite(p.all_laps_wall_s),
             "wall_s": round(p.wall_s, 1), "samples": p.samples, "stopped": outcome.reason, **_final(final, cfg)}
 
@@ -73,7 +71,7 @@ def run_sb3(track: str, seed: int, minutes: float) -> dict:
             now = time.perf_counter() - start
             if now - self.last_eval >= cfg.eval_every_s:
                 self.last_eval = now
-                done = _evaluate(eval_race, policy, cfg.eval_laps)["completed_laps"]
+                done = _evaluate(eval_race, policy)["completed_laps"]
                 if done:
                     marks["first"] = min(marks["first"], now)
                 if done == cfg.eval_laps:
@@ -81,7 +79,7 @@ def run_sb3(track: str, seed: int, minutes: float) -> dict:
             return time.perf_counter() - start < cfg.minutes * 60
 
     model.learn(total_timesteps=10**9, callback=Clock())
-    final = _evaluate(eval_race, policy, cfg.eval_laps)
+    final = _evaluate(eval_race, policy)
     return {"first_lap_s": _finite(marks["first"]), "all_laps_s": _finite(marks["all"]),
             "wall_s": round(time.perf_counter() - start, 1), "samples": int(model.num_timesteps),
             **_final(final, cfg)}

@@ -28,7 +28,7 @@ from racer_agent import checkpoint, episode, model_metadata, ppo
 from racer_agent.actions import ActionSpace
 from racer_agent.advantage import gae
 from racer_agent.config import TrainConfig
-from racer_agent.evaluation import drive_laps
+from racer_agent.evaluation import spread_laps, summarise
 from racer_agent.policy import TorchPolicy, build_model
 from racer_agent.race import Race, RaceConfig
 from racer_agent.reward_function import DEFAULT_REWARD_FILE, RewardFunctionError
@@ -139,7 +139,7 @@ class Trainer:
                     eval_summary = self._evaluate()
                     last_eval = time.perf_counter()
                     eval_row = {"eval_progress": eval_summary["mean_progress"],
-                                "eval_completed": eval_summary["completed"],
+                                "eval_completed": eval_summary["completed_laps"],
                                 "eval_lap_time_s": eval_summary["mean_lap_time_s"]}
                     self._save(self.run.latest)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
@@ -228,19 +228,19 @@ class Trainer:
     def _evaluate(self) -> dict:
         """Greedy laps from evenly spaced starts; updates best.pt and the early-stop counters."""
         p, n = self.progress, self.config.eval_laps
-        laps, _ = drive_laps(self.eval_race, TorchPolicy(self.model, self.metadata), [i / n for i in range(n)])
-        completed = [lap for lap in laps if lap.completed]
-        mean_progress = float(np.mean([lap.progress for lap in laps]))
-        mean_time = float(np.mean([lap.lap_time_s for lap in completed])) if completed else None
+        laps = spread_laps(self.eval_race, TorchPolicy(self.model, self.metadata))
+        summary = summarise(laps)
+        completed, mean_progress, mean_time = summary["completed_laps"], summary["mean_progress"], \
+            summary["mean_lap_time_s"]
         for car, lap in enumerate(laps):
             self.episodes_log.write({"iteration": p.iteration, "episode": "", "phase": "eval", "car": car,
                                      "reward": "", "progress": lap.progress, "status": lap.status,
-                                     "steps": round(lap.lap_time_s * 15),
+                                     "steps": len(lap.path) - 1,
                                      "lap_time_s": lap.lap_time_s if lap.completed else None,
                                      "samples": p.samples, "wall_s": p.wall_s})
         if completed:
             p.first_lap_wall_s = min(p.first_lap_wall_s, p.wall_s)
-        all_done = len(completed) == n
+        all_done = completed == n
         if all_done:
             p.all_laps_wall_s = min(p.all_laps_wall_s, p.wall_s)
             if mean_time < p.best_lap_time_s * IMPROVEMENT:
@@ -252,9 +252,9 @@ class Trainer:
             if all_done:
                 p.best_lap_time_s = min(p.best_lap_time_s, mean_time)
             self._save(self.run.best)
-        self._tensorboard({"eval/progress": mean_progress, "eval/completed_laps": len(completed),
+        self._tensorboard({"eval/progress": mean_progress, "eval/completed_laps": completed,
                            **({"eval/lap_time_s": mean_time} if mean_time else {})})
-        return {"mean_progress": mean_progress, "completed": len(completed), "mean_lap_time_s": mean_time}
+        return summary
 
     # ------------------------------------------------------------------------- bookkeeping
     def _episode_row(self, car: int, reward: float, steps: int, info: dict) -> dict:
