@@ -11,6 +11,7 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/config", ["config/train.yaml"]),
     ],
     install_requires=["racer_sim", "numpy", "gymnasium", "torch", "PyYAML", "tqdm", "matplotlib"],
     zip_safe=True,
@@ -18,5 +19,8 @@ setup(
     maintainer_email="racer@example.com",
     description="Gymnasium env, reward functions, PPO, evaluation and export for racer.",
     license="Apache-2.0",
-    entry_points={"console_scripts": ["racer = racer_agent.cli:main"]},
+    entry_points={"console_scripts": [
+        "racer = racer_agent.cli:main",
+        "racer_train_node = racer_agent.train_node:main",
+    ]},
 )

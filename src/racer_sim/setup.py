@@ -1,4 +1,6 @@
 """ament_python package: colcon-buildable on ROS 2 Jazzy and pip-installable into a venv."""
+from glob import glob
+
 from setuptools import find_packages, setup
 
 PACKAGE = "racer_sim"
@@ -10,6 +12,10 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        # launch/ and rviz/ are links to the repository's top-level folders of the same names
+        (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE}/rviz", glob("rviz/*.rviz")),
     ],
     install_requires=["numpy", "numba", "opencv-python-headless", "PyYAML"],
     zip_safe=True,
@@ -17,5 +23,5 @@ setup(
     maintainer_email="racer@example.com",
     description="Tracks, embedded simulator, sim node and Gazebo world generation for racer.",
     license="Apache-2.0",
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["racer_sim_node = racer_sim.sim_node:main"]},
 )

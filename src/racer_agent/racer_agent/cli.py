@@ -63,6 +63,46 @@ def _drive(args) -> int:
 
 
 def _train(args) -> int:
+    overrides = dict(track=args.track, reward=args.reward, actions=args.actions, minutes=args.minutes,
+                     steps=args.steps, seed=args.seed, num_cars=args.cars)
+    if args.sim == "ros":
+        return _train_through_ros(args)
+    return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)
+
+
+def _train_through_ros(args) -> int:
+    """The launch file's processes without `ros2 launch`: one lock-step racer_sim_node per car and
+    racer_train_node, with the same parameter files."""
+    from racer_agent.node_processes import NodeProcesses, node_command
+    from racer_agent.ros_simulator import default_namespaces
+
+    cars = args.cars or 1
+    track = str(Path(args.track).resolve()) if args.track and Path(args.track).exists() else args.track
+    with NodeProcesses() as nodes:
+        for ns in default_namespaces(cars):
+            nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
+                                     {"lockstep": True, "track": track, "frame_prefix": ns}, ns))
+        trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
+                   "out": args.out, "resume": args.resume, "minutes": args.minutes, "steps": args.steps,
+                   "seed": args.seed, "cars": cars, "quiet": args.quiet}
+        return nodes.run(node_command("racer_train_node", "racer_agent", "train.yaml", trainer))
+
+
+def _sim(args) -> int:
+    """One racer_sim_node in the foreground (free-running unless --lockstep)."""
+    from racer_agent.node_processes import NodeProcesses, node_command
+
+    overrides = {"track": args.track, "camera": args.camera, "lockstep": args.lockstep or None,
+                 "real_time_factor": args.real_time_factor, "randomize": args.randomize or None, "seed": args.seed}
+    return NodeProcesses().run(node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace))
+
+
+def report_error(exc: BaseException) -> int:
+    print(f"racer: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> int:
     """Train, then (unless interrupted) evaluate the best model, export it and draw the curves."""
     import time
 
@@ -72,17 +112,15 @@ def _train(args) -> int:
     from racer_agent.export import export
     from racer_agent.trainer import Trainer
 
-    overrides = dict(track=args.track, reward=args.reward, actions=args.actions, minutes=args.minutes,
-                     steps=args.steps, seed=args.seed)
-    if args.resume:
-        out = Path(args.resume)
-        cfg = train_config.load(args.config or out / "config.json", **overrides)
+    if resume:
+        out = Path(resume)
+        cfg = train_config.load(config_file or out / "config.json", **overrides)
     else:
-        out = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
+        out = Path(out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
         if (out / "config.json").exists():
             raise ValueError(f"{out} already holds a run; use --resume {out} or another --out")
-        cfg = train_config.load(args.config, **overrides)
-    trainer = Trainer(cfg, out, resume=bool(args.resume), show_progress=not args.quiet)
+        cfg = train_config.load(config_file, **overrides)
+    trainer = Trainer(cfg, out, resume=bool(resume), show_progress=not quiet)
     try:
         outcome = trainer.train()
     except (ValueError, RuntimeError, OSError) as exc:
@@ -180,7 +218,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run directory (default runs/<date-time>)")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--cars", type=int, help="cars learning at once (default 16 embedded, 1 with --sim ros)")
+    train.add_argument("--sim", choices=("embedded", "ros"), default="embedded",
+                       help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes")
     train.set_defaults(func=_train)
+
+    sim = sub.add_parser("sim", help="run the simulator node (racer_sim_node) with config/sim.yaml")
+    sim.add_argument("--track")
+    sim.add_argument("--camera", help="camera preset")
+    sim.add_argument("--lockstep", action="store_true", help="move only on step_simulation calls")
+    sim.add_argument("--real-time-factor", type=float, help="free-running speed (<= 0: as fast as possible)")
+    sim.add_argument("--randomize", action="store_true", help="domain randomisation at every reset")
+    sim.add_argument("--seed", type=int)
+    sim.add_argument("--namespace", default="", help="ROS namespace of the car's topics and services")
+    sim.set_defaults(func=_sim)
 
     ev = sub.add_parser("evaluate", help="greedy laps from the start line, like the DeepRacer console")
     ev.add_argument("model", help="run directory, .pt checkpoint or exported model directory")
@@ -222,8 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ValueError, RuntimeError, OSError) as exc:  # our errors say what is wrong; no traceback
-        print(f"racer: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(exc)
 
 
 if __name__ == "__main__":

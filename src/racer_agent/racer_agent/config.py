@@ -78,6 +78,8 @@ class TrainConfig:
     steps: int | None = None  # environment-step (sample) budget
     seed: int = 0
     torch_threads: int = 2
+    sim: str = "embedded"  # embedded (in process) or ros (lock-step simulator nodes, one per car)
+    sim_timeout_s: float = 5.0  # ros: a simulator silent this long is an error
 
     def check(self) -> None:
         self.hyperparameters.check()
@@ -89,6 +91,10 @@ class TrainConfig:
             raise ConfigError("num_cars and eval_laps must be at least 1")
         if self.minutes <= 0 or (self.steps is not None and self.steps <= 0):
             raise ConfigError("the training budget (minutes, steps) must be positive")
+        if self.sim not in ("embedded", "ros"):
+            raise ConfigError(f"sim must be embedded or ros, got {self.sim!r}")
+        if self.sim == "ros" and self.randomize:
+            raise ConfigError("with sim ros the simulator nodes randomise: set their `randomize` parameter")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

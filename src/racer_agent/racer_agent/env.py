@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 from racer_agent import episode
-from racer_agent.race import Race, RaceConfig
+from racer_agent.race import Race, RaceConfig, SimulatorFactory
 
 
 class TimeTrialEnv(gym.Env):
@@ -21,8 +21,8 @@ class TimeTrialEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
 
-    def __init__(self, render_mode: str | None = None, **config: Any):
-        self.race = Race(RaceConfig(**config), num_cars=1)
+    def __init__(self, render_mode: str | None = None, simulator: SimulatorFactory | None = None, **config: Any):
+        self.race = Race(RaceConfig(**config), num_cars=1, simulator=simulator)
         self.render_mode = render_mode
         cam = self.race.camera
         self.observation_space = gym.spaces.Box(0, 255, cam.shape, np.uint8)
@@ -51,6 +51,9 @@ class TimeTrialEnv(gym.Env):
         tracker = self.race.trackers[0]
         return {"episode_status": status, "progress": tracker.progress, "lap_time": self.race.lap_time(0),
                 "params": params}
+
+    def close(self) -> None:
+        self.race.close()
 
     def render(self):
         return self.race.top_down() if self.render_mode == "rgb_array" else None

@@ -6,6 +6,7 @@ Gymnasium faces over this class, so both follow exactly the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +20,9 @@ from racer_sim import simulator as sim_cols
 from racer_sim.builtin_tracks import load as load_track
 from racer_sim.camera import CameraConfig, camera_from
 from racer_sim.scenery import Look
-from racer_sim.simulator import Simulator
+from racer_sim.simulator import Simulator, SimulatorControl
 from racer_sim.topdown import TopDownView
+from racer_sim.track import Track
 
 DIRECTIONS = ("forward", "reverse", "alternate")
 STARTS = ("round_robin", "start_line")
@@ -49,10 +51,17 @@ class RaceConfig:
         return camera_from(str(self.camera))
 
 
-class Race:
-    """N cars on one track, each in its own episode."""
+SimulatorFactory = Callable[[Track, int, CameraConfig], SimulatorControl]
 
-    def __init__(self, config: RaceConfig, num_cars: int = 1):
+
+class Race:
+    """N cars on one track, each in its own episode.
+
+    `simulator` builds what moves the cars and takes their pictures: the embedded simulator by
+    default, or any other implementation of `SimulatorControl` (a ROS or Gazebo simulator).
+    """
+
+    def __init__(self, config: RaceConfig, num_cars: int = 1, simulator: SimulatorFactory | None = None):
         if config.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {config.direction!r}")
         if config.start not in STARTS:
@@ -64,7 +73,7 @@ class Race:
         self.actions = ActionSpace.from_spec(config.action_space)
         self.reward_function = RewardFunction.load(config.reward_function)
         self.reward_functions = [self.reward_function.for_one_car() for _ in range(num_cars)]
-        self.sim = Simulator(self.track, num_cars, self.camera)
+        self.sim: SimulatorControl = (simulator or Simulator)(self.track, num_cars, self.camera)
         self.params = ParamsBuilder(self.track)
         self.trackers = [EpisodeTracker(self.track.length, self.track.closed) for _ in range(num_cars)]
         self.reversed = np.zeros(num_cars, bool)
@@ -112,9 +121,7 @@ class Race:
 
     def _place(self, car: int, driving: float) -> None:
         """On the centre line at a driving-direction distance from the start line, facing the way of travel."""
-        self.sim.place_on_track(car, self.params.driving_distance(driving, bool(self.reversed[car])))
-        if self.reversed[car]:
-            self.sim.state[car, 2] = (self.sim.state[car, 2] + 2 * np.pi) % (2 * np.pi) - np.pi
+        self.sim.place(car, *self.track.pose_at(driving, bool(self.reversed[car])))
 
     def _driving_along(self, car: int, m: np.ndarray) -> float:
         return self.params.driving_distance(m[sim_cols.DIST_ALONG], bool(self.reversed[car]))
@@ -141,6 +148,11 @@ class Race:
         self.sim.move(np.stack([np.radians(commands[:, 0]), commands[:, 1]], axis=1))
         for car in range(self.num_cars):
             self.paths[car].append((float(self.sim.state[car, 0]), float(self.sim.state[car, 1])))
+
+    def close(self) -> None:
+        close = getattr(self.sim, "close", None)
+        if close is not None:
+            close()
 
     def lap_time(self, car: int) -> float:
         return float(self.sim.time[car])

@@ -27,9 +27,7 @@ class ParamsBuilder:
 
     def driving_distance(self, along: float, reversed_: bool) -> float:
         """Distance from the start line in the driving direction."""
-        if not reversed_:
-            return along
-        return (self.track.length - along) % self.track.length if self.track.closed else self.track.length - along
+        return self.track.along_in_direction(along, reversed_)
 
     def build(self, measure: np.ndarray, state: np.ndarray, steer_deg: float, speed: float,
               progress: float, steps: int, reversed_: bool) -> dict:

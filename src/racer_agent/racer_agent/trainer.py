@@ -12,6 +12,7 @@ Shapes: T steps x N cars per rollout; frames (T, N, C, h, w) already prepared fo
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import time
@@ -30,9 +31,10 @@ from racer_agent.advantage import gae
 from racer_agent.config import TrainConfig
 from racer_agent.evaluation import spread_laps, summarise
 from racer_agent.policy import TorchPolicy, build_model
-from racer_agent.race import Race, RaceConfig
+from racer_agent.race import Race, RaceConfig, SimulatorFactory
 from racer_agent.reward_function import DEFAULT_REWARD_FILE, RewardFunctionError
 from racer_agent.run_directory import EPISODE_COLUMNS, ITERATION_COLUMNS, CsvLog, RunDirectory
+from racer_agent.simulator_errors import SimulatorUnavailable
 
 CHECKPOINT_FORMAT = 1
 IMPROVEMENT = 0.995  # a lap time counts as better when it beats the best by 0.5 %
@@ -74,6 +76,15 @@ class Outcome:
     last_eval: dict = field(default_factory=dict)
 
 
+def _simulator(config: TrainConfig) -> SimulatorFactory | None:
+    """None: the embedded simulator in this process; ros: one lock-step simulator node per car."""
+    if config.sim != "ros":
+        return None
+    from racer_agent.ros_simulator import RosSimulator
+
+    return functools.partial(RosSimulator, timeout_s=config.sim_timeout_s)
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True):
         config.check()
@@ -87,7 +98,8 @@ class Trainer:
 
         race = dict(track=config.track, reward_function=config.reward, action_space=config.actions,
                     camera=config.camera, max_steps=config.max_steps)
-        self.env = gym.make_vec("racer/TimeTrial-v0", num_envs=config.num_cars, randomize=config.randomize, **race)
+        self.env = gym.make_vec("racer/TimeTrial-v0", num_envs=config.num_cars, randomize=config.randomize,
+                                simulator=_simulator(config), **race)
         self.eval_race = Race(RaceConfig(**race, start="start_line"), num_cars=config.eval_laps)
         self.actions: ActionSpace = self.env.unwrapped.race.actions
         camera = self.eval_race.camera
@@ -156,10 +168,11 @@ class Trainer:
                 if p.evals_without_improvement >= cfg.patience_evals:
                     reason = "converged"
                     break
-        except RewardFunctionError:
-            self._save(self.run.latest)  # the model is fine, the reward function is not: keep the work
+        except (RewardFunctionError, SimulatorUnavailable):
+            self._save(self.run.latest)  # the model is fine, the reward function or simulator is not: keep the work
             raise
         finally:
+            self.env.close()
             self._restore_signal_handlers(previous)
             bar.close()
             self.episodes_log.close()

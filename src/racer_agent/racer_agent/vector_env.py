@@ -15,15 +15,16 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from racer_agent import episode
-from racer_agent.race import Race, RaceConfig
+from racer_agent.race import Race, RaceConfig, SimulatorFactory
 
 
 class TimeTrialVectorEnv(gym.vector.VectorEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15, "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_envs: int = 8, render_mode: str | None = None, **config: Any):
+    def __init__(self, num_envs: int = 8, render_mode: str | None = None, simulator: SimulatorFactory | None = None,
+                 **config: Any):
         self.num_envs = num_envs
-        self.race = Race(RaceConfig(**config), num_cars=num_envs)
+        self.race = Race(RaceConfig(**config), num_cars=num_envs, simulator=simulator)
         self.render_mode = render_mode
         self.single_observation_space = gym.spaces.Box(0, 255, self.race.camera.shape, np.uint8)
         self.single_action_space = self.race.actions.gym_space
@@ -71,6 +72,9 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
             "lap_time": self.race.sim.time.copy(), "_lap_time": every,
             "params": _object_array(params), "_params": every,
         }
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self.race.close()
 
     def render(self):
         return self.race.top_down() if self.render_mode == "rgb_array" else None

@@ -7,6 +7,8 @@ call serves one car or a hundred.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numba as nb
 import numpy as np
 
@@ -48,6 +50,58 @@ def _measure(state, center, inner, outer, cum, widths, closed, wheels, front, re
         out[k, 8] = on
 
 
+class SimulatorControl(Protocol):
+    """What the rules (`racer_agent.race.Race`) need from a simulator. `Simulator` is the embedded
+    implementation; `racer_agent.ros_simulator.RosSimulator` reaches any node speaking racer's ROS
+    interface (the embedded sim node, Gazebo)."""
+
+    num_cars: int
+    state: np.ndarray  # (N, STATE_SIZE) poses and speeds, see racer_sim.vehicle
+    frames: np.ndarray  # (N, H, W, C) uint8 camera pictures of the current states
+    time: np.ndarray  # (N,) sim seconds since each car's last placement
+    scenery: Scenery
+
+    def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None: ...
+
+    def move(self, commands: np.ndarray) -> None: ...
+
+    def render(self) -> np.ndarray: ...
+
+    def measure(self, car: int | None = None) -> np.ndarray: ...
+
+    def set_look(self, car: int, look: Look, camera: cam.CameraConfig | None = None) -> None: ...
+
+
+class TrackProbe:
+    """Where cars stand relative to the track (see `measure`'s columns), from their poses alone.
+
+    Separate from the physics so that a client of a remote simulator (ROS, Gazebo) measures the
+    poses it receives with exactly the code the embedded simulator uses.
+    """
+
+    def __init__(self, track: Track, num_cars: int, vehicle_params: VehicleParams | None = None):
+        self.track = track
+        self._wheels = (vehicle_params or VehicleParams()).wheel_offsets()
+        self._hints = np.full(num_cars, -1, np.int64)
+        self._measures = np.zeros((num_cars, MEASURE_SIZE))
+
+    def forget(self, car: int) -> None:
+        """The car jumped (placed or reset): search the whole track next time, not near the last segment."""
+        self._hints[car] = -1
+
+    def measure(self, state: np.ndarray, car: int | None = None) -> np.ndarray:
+        """Per car: front point, its projection on the centre line and wheels on the road (see columns).
+
+        With `car`, only that car is measured (a reset need not re-measure the whole field) and its
+        row is returned. `state` holds every car's row.
+        """
+        t = self.track
+        rows = slice(None) if car is None else slice(car, car + 1)
+        _measure(state[rows], t.center, t.inner, t.outer, t.cum_length, t.widths, t.closed, self._wheels,
+                 FRONT_OFFSET, t.median_width, self._hints[rows], self._measures[rows])
+        return self._measures if car is None else self._measures[car]
+
+
 class Simulator:
     """Cars, cameras and the track's ground, advanced one control period (1/15 s) at a time."""
 
@@ -71,8 +125,7 @@ class Simulator:
         self._tables: list[cam.GroundTable] = [cam.ground_table(self.camera)] * num_cars
         for car in range(num_cars):
             self.set_look(car, Look(), self.camera)
-        self._hints = np.full(num_cars, -1, np.int64)
-        self._measures = np.zeros((num_cars, MEASURE_SIZE))
+        self.probe = TrackProbe(track, num_cars, self.vehicle)
 
     # ------------------------------------------------------------------------------ set-up
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
@@ -80,7 +133,7 @@ class Simulator:
         self.state[car] = (x, y, yaw, speed, 0.0, 0.0)
         self.commands[car] = 0.0
         self.time[car] = 0.0
-        self._hints[car] = -1
+        self.probe.forget(car)
 
     def place_on_track(self, car: int, distance_along: float, lateral: float = 0.0) -> None:
         """Put a car on the centre line (plus `lateral` metres to its left) facing along the track."""
@@ -120,16 +173,8 @@ class Simulator:
         return self.frames
 
     def measure(self, car: int | None = None) -> np.ndarray:
-        """Per car: front point, its projection on the centre line and wheels on the road (see columns).
-
-        With `car`, only that car is measured (a reset need not re-measure the whole field) and its
-        row is returned.
-        """
-        t = self.track
-        rows = slice(None) if car is None else slice(car, car + 1)
-        _measure(self.state[rows], t.center, t.inner, t.outer, t.cum_length, t.widths, t.closed, self._wheels,
-                 FRONT_OFFSET, t.median_width, self._hints[rows], self._measures[rows])
-        return self._measures if car is None else self._measures[car]
+        """See `TrackProbe.measure`."""
+        return self.probe.measure(self.state, car)
 
     def wheel_positions(self, car: int) -> np.ndarray:
         """World (x, y) of the four wheel centres: front-left, front-right, rear-left, rear-right."""

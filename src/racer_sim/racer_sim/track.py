@@ -97,6 +97,20 @@ class Track:
         d = b - a
         return a + t * d, float(np.arctan2(d[1], d[0]))
 
+    def along_in_direction(self, distance: float, reverse: bool) -> float:
+        """Arc length measured the other way round when driving reversed (its own inverse)."""
+        if not reverse:
+            return distance
+        return (self.length - distance) % self.length if self.closed else self.length - distance
+
+    def pose_at(self, driving_distance: float, reverse: bool = False) -> tuple[float, float, float]:
+        """(x, y, yaw) on the centre line at a distance from the start line in the driving direction,
+        facing the way of travel: where a car is put at the start of an episode or after a reset."""
+        point, heading = self.point_at(self.along_in_direction(driving_distance, reverse))
+        if reverse:
+            heading = (heading + 2 * np.pi) % (2 * np.pi) - np.pi
+        return float(point[0]), float(point[1]), float(heading)
+
     def project(self, x: float, y: float, hint: int = -1) -> Projection:
         """Project a point onto the centre line (see `Projection`)."""
         i, t, dist = track_math.closest_segment(self.center, x, y, hint, self.closed, self.median_width)

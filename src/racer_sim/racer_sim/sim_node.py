@@ -1,0 +1,217 @@
+"""`racer_sim_node`: the embedded simulator for one car, on standard ROS 2 topics.
+
+Publishes the camera (`camera/image_raw`, `camera/camera_info`), ground-truth `odom`, `/tf`
+(odom -> base_link -> camera_link -> camera_optical_frame), `/clock`, the track as
+`track/markers` (transient local, so an rviz started later still gets it), the episode's driven
+`path` and `car_marker`. Listens to `cmd_drive` (AckermannDriveStamped) and `cmd_vel` (Twist).
+
+Two clocks. Free-running (default): a timer steps the car every control period divided by
+`real_time_factor` (<= 0: as fast as the machine goes). Lock-step (`lockstep: true`): nothing moves
+until `step_simulation` is called; it steps N control periods and answers after the image of the
+resulting state is published. `reset_car` puts the car at a start or a pose in both modes. Every
+published state has its own stamp (a reset takes one control period too), so a client that waits
+for a stamp never takes a stale picture.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import rclpy
+from ackermann_msgs.msg import AckermannDriveStamped
+from geometry_msgs.msg import PoseStamped, Twist
+from nav_msgs.msg import Odometry, Path
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+from tf2_msgs.msg import TFMessage
+from visualization_msgs.msg import Marker, MarkerArray
+
+from racer_interfaces.srv import ResetCar, StepSimulation
+from racer_sim import commands, ros_messages
+from racer_sim.builtin_tracks import load as load_track
+from racer_sim.camera import camera_from
+from racer_sim.scenery import Look
+from racer_sim.simulator import Simulator
+from racer_sim.track import TrackError
+
+# name: (default, description). Declared by the node; the launch-file test checks parameter files against it.
+PARAMETERS: dict[str, tuple[object, str]] = {
+    "track": ("circuit", "built-in track name (racer tracks) or a DeepRacer route file (.npy)"),
+    "camera": ("deepracer_car", "camera preset: deepracer_car (physical car's lens) or deepracer_sim"),
+    "grayscale": (True, "publish mono8 (true) or rgb8 (false) images"),
+    "lockstep": (False, "false: free-running clock; true: move only when step_simulation is called"),
+    "real_time_factor": (1.0, "free-running speed: 1.0 = real time, 2.0 = twice as fast, <= 0 = as fast as possible"),
+    "command_timeout_s": (0.5, "free-running: stop the car when no command came for this long (0 = never)"),
+    "randomize": (False, "new random look and camera mount at every reset (domain randomisation)"),
+    "seed": (0, "seed of the randomisation"),
+    "start_fraction": (0.0, "start point, as a fraction of the track from the start line (0..1)"),
+    "reverse": (False, "drive the track in the reverse direction"),
+    "frame_prefix": ("", "prefix of the car's TF frames (e.g. car_1) when several cars share a map"),
+    "path_every_steps": (5, "publish the driven path every this many control periods"),
+    "path_max_poses": (3000, "longest path kept (oldest poses dropped)"),
+}
+WARN_EVERY_S = 2.0
+LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
+# Lock-step clients must see every picture: reliable, and a short queue of the newest ones.
+STATE = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class SimNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("racer_sim", **kwargs)
+        for name, (default, doc) in PARAMETERS.items():
+            self.declare_parameter(name, default, ParameterDescriptor(description=doc))
+        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
+        self.track = load_track(self.p["track"])
+        self.camera = camera_from(self.p["camera"], grayscale=bool(self.p["grayscale"]))
+        self.sim = Simulator(self.track, 1, self.camera)
+        self.vehicle = self.sim.vehicle
+        self.frames = ros_messages.Frames().prefixed(self.p["frame_prefix"])
+        self.encoding = ros_messages.encoding_for(self.camera)
+        self.rng = np.random.default_rng(int(self.p["seed"]))
+        self.step_count = 0
+        self.command = commands.Drive(0.0, 0.0)
+        self.command_time = time.monotonic()
+        self.poses: list = []
+
+        self.image_pub = self.create_publisher(Image, "camera/image_raw", STATE)
+        self.info_pub = self.create_publisher(CameraInfo, "camera/camera_info", STATE)
+        self.odom_pub = self.create_publisher(Odometry, "odom", STATE)
+        self.tf_pub = self.create_publisher(TFMessage, "/tf", 10)
+        self.clock_pub = self.create_publisher(Clock, "/clock", 10)
+        self.markers_pub = self.create_publisher(MarkerArray, "track/markers", LATCHED)
+        self.car_pub = self.create_publisher(Marker, "car_marker", 10)
+        self.path_pub = self.create_publisher(Path, "path", 10)
+        self.create_subscription(AckermannDriveStamped, "cmd_drive", self._on_drive, 10)
+        self.create_subscription(Twist, "cmd_vel", self._on_twist, 10)
+        self.create_service(StepSimulation, "step_simulation", self._on_step)
+        self.create_service(ResetCar, "reset_car", self._on_reset)
+
+        self.markers_pub.publish(ros_messages.track_markers(self.track, Header(frame_id=self.frames.odom)))
+        start = float(self.p["start_fraction"]) * self.track.length
+        self._reset_to(*self.track.pose_at(start, bool(self.p["reverse"])))
+        if not self.p["lockstep"]:
+            rtf = float(self.p["real_time_factor"])
+            self.create_timer(self.vehicle.dt / rtf if rtf > 0 else 0.0, self._on_timer)
+        mode = "lock-step" if self.p["lockstep"] else f"free-running x{self.p['real_time_factor']}"
+        self.get_logger().info(f"track {self.track.name} ({self.track.length:.1f} m), camera {self.p['camera']}, "
+                               f"{mode}")
+
+    # ----------------------------------------------------------------------------- commands
+    def _on_drive(self, msg: AckermannDriveStamped) -> None:
+        self._command(msg.drive.speed, msg.drive.steering_angle)
+
+    def _on_twist(self, msg: Twist) -> None:
+        self._command(*commands.from_twist(msg.linear.x, msg.angular.z, self.vehicle))
+
+    def _command(self, speed: float, steer: float) -> bool:
+        drive, problem = commands.checked(speed, steer, self.vehicle)
+        if drive is None:  # one throttle per kind of problem: a flood of one does not hide the other
+            self.get_logger().warning(problem, throttle_duration_sec=WARN_EVERY_S)
+            return False
+        if problem:
+            self.get_logger().warning(problem, throttle_duration_sec=WARN_EVERY_S)
+        self.command, self.command_time = drive, time.monotonic()
+        return True
+
+    # -------------------------------------------------------------------------------- clock
+    def _on_timer(self) -> None:
+        timeout = float(self.p["command_timeout_s"])
+        if timeout > 0 and time.monotonic() - self.command_time > timeout:
+            self.command = commands.Drive(0.0, 0.0)  # the driver went quiet: stop, do not coast on its last word
+        self._advance(1)
+
+    def _on_step(self, request: StepSimulation.Request, response: StepSimulation.Response):
+        if not self.p["lockstep"]:
+            response.success, response.message = False, "the simulator is free-running; start it with lockstep:=true"
+            return response
+        if request.has_drive and not self._command(request.speed, request.steering_angle):
+            response.message = "non-finite drive command ignored; kept the previous one"
+        self._advance(max(int(request.periods), 1))
+        response.success, response.stamp, response.step = True, self._stamp(), self.step_count
+        return response
+
+    def _on_reset(self, request: ResetCar.Request, response: ResetCar.Response):
+        if request.mode == ResetCar.Request.START:
+            if not 0.0 <= request.progress_fraction <= 1.0:
+                response.success, response.message = False, f"progress_fraction {request.progress_fraction} not in 0..1"
+                return response
+            pose = self.track.pose_at(request.progress_fraction * self.track.length, request.reverse)
+        elif request.mode == ResetCar.Request.POSE:
+            pose = (request.x, request.y, request.yaw)
+            if not np.all(np.isfinite(pose)):
+                response.success, response.message = False, f"non-finite pose {pose}"
+                return response
+        else:
+            response.success, response.message = False, f"unknown mode {request.mode} (START=0, POSE=1)"
+            return response
+        self._reset_to(*pose)
+        response.success, response.stamp = True, self._stamp()
+        return response
+
+    # ------------------------------------------------------------------------------ physics
+    def _reset_to(self, x: float, y: float, yaw: float) -> None:
+        self.sim.place(0, x, y, yaw)
+        if self.p["randomize"]:
+            self.sim.set_look(0, Look.random(self.rng), self.camera.jittered(self.rng))
+        self.command = commands.Drive(0.0, 0.0)
+        self.poses = []
+        self.step_count += 1  # a reset is a control period of its own: its picture gets a new stamp
+        self.sim.render()
+        self._publish(path_now=True)
+
+    def _advance(self, periods: int) -> None:
+        drive = np.array([[self.command.steer, self.command.speed]])
+        for _ in range(periods):
+            self.sim.move(drive)
+            self.step_count += 1
+        self.sim.render()
+        self._publish(path_now=self.step_count % int(self.p["path_every_steps"]) == 0)
+
+    def _stamp(self):
+        return ros_messages.stamp_from_ns(round(self.step_count * 1e9 / self.vehicle.control_hz))
+
+    def _publish(self, path_now: bool) -> None:
+        """Everything a state has, under one stamp; the image last so that its arrival means the rest was sent."""
+        stamp, f, state = self._stamp(), self.frames, self.sim.state[0]
+        odom_header = Header(stamp=stamp, frame_id=f.odom)
+        self.clock_pub.publish(Clock(clock=stamp))
+        self.tf_pub.publish(ros_messages.transforms(state, stamp, f, self.camera))
+        self.odom_pub.publish(ros_messages.odometry(state, stamp, f, self.vehicle.wheelbase))
+        self.car_pub.publish(ros_messages.car_marker(state, odom_header, self.vehicle))
+        self.poses.append(PoseStamped(header=odom_header, pose=ros_messages.pose(state)))
+        del self.poses[: -int(self.p["path_max_poses"])]
+        if path_now:
+            self.path_pub.publish(Path(header=odom_header, poses=self.poses))
+        camera_header = Header(stamp=stamp, frame_id=f.optical)
+        self.info_pub.publish(ros_messages.camera_info(self.camera, camera_header))
+        self.image_pub.publish(ros_messages.image(self.sim.frames[0], camera_header, self.encoding))
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = SimNode()
+    except (TrackError, ValueError, OSError) as err:
+        print(f"racer_sim_node: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

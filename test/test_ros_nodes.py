@@ -1,0 +1,283 @@
+"""The simulator node and the Gymnasium bridge as separate processes over loopback DDS (conftest
+sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and this run's own ROS_DOMAIN_ID)."""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+
+from rclpy.context import Context  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+from rclpy.node import Node  # noqa: E402
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+
+BIN = Path(sys.executable).parent
+DT_NS = round(1e9 / 15)
+
+
+def start_sim(*params: str, namespace: str = "") -> subprocess.Popen:
+    cmd = [str(BIN / "racer_sim_node"), "--ros-args", "-p", "lockstep:=true"]
+    for p in params:
+        cmd += ["-p", p]
+    if namespace:
+        cmd += ["-r", f"__ns:=/{namespace}"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(process: subprocess.Popen) -> str:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.stdout.read() if process.stdout else ""
+
+
+class Probe:
+    """A test-side node in its own context: records every message it is subscribed to."""
+
+    def __init__(self):
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.node = Node("probe", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.got: dict[str, list] = {}
+
+    def listen(self, msg_type, topic: str, qos=10) -> None:
+        self.got[topic] = []
+        self.node.create_subscription(msg_type, topic, self.got[topic].append, qos)
+
+    def spin_until(self, predicate, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            self.executor.spin_once(timeout_sec=0.05)
+        return True
+
+    def call(self, srv_type, name: str, request, timeout: float = 10.0):
+        client = self.node.create_client(srv_type, name)
+        assert self.spin_until(client.service_is_ready, timeout), f"{name} not available"
+        future = client.call_async(request)
+        assert self.spin_until(future.done, timeout), f"{name} did not answer"
+        return future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=0)
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+def ns(stamp) -> int:
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+def test_sim_node_topics_tf_markers_stepping_and_reset():
+    from nav_msgs.msg import Odometry
+    from nav_msgs.msg import Path as PathMsg
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import CameraInfo, Image
+    from tf2_msgs.msg import TFMessage
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    from racer_interfaces.srv import ResetCar, StepSimulation
+    from racer_sim.builtin_tracks import build
+
+    sim = start_sim("path_every_steps:=1")
+    probe = Probe()
+    try:
+        for msg_type, topic in [(Image, "camera/image_raw"), (CameraInfo, "camera/camera_info"), (Odometry, "odom"),
+                                (TFMessage, "/tf"), (Clock, "/clock"), (PathMsg, "path"), (Marker, "car_marker")]:
+            probe.listen(msg_type, topic)
+        reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.25))
+        assert reset.success
+        t0 = ns(reset.stamp)
+        got = probe.got
+        assert probe.spin_until(lambda: any(ns(m.header.stamp) == t0 for m in got["odom"]))
+        odom = next(m for m in got["odom"] if ns(m.header.stamp) == t0)
+        track = build("circuit")
+        x, y, yaw = track.pose_at(0.25 * track.length)
+        assert odom.pose.pose.position.x == pytest.approx(x) and odom.pose.pose.position.y == pytest.approx(y)
+        assert 2 * math.atan2(odom.pose.pose.orientation.z, odom.pose.pose.orientation.w) == pytest.approx(yaw)
+
+        step = probe.call(StepSimulation, "step_simulation",
+                          StepSimulation.Request(periods=3, has_drive=True, speed=1.5, steering_angle=0.0))
+        assert step.success and abs(ns(step.stamp) - t0 - 3 * DT_NS) <= 1
+        t1 = ns(step.stamp)
+        assert probe.spin_until(lambda: any(ns(m.header.stamp) == t1 for m in got["camera/image_raw"])
+                                and any(ns(m.clock) == t1 for m in got["/clock"]))
+        image = next(m for m in got["camera/image_raw"] if ns(m.header.stamp) == t1)
+        assert (image.width, image.height, image.encoding, image.header.frame_id) == (160, 120, "mono8",
+                                                                                     "camera_optical_frame")
+        assert len(image.data) == 160 * 120 and np.frombuffer(image.data, np.uint8).std() > 5  # a picture
+        moved = next(m for m in got["odom"] if ns(m.header.stamp) == t1)
+        travelled = math.hypot(moved.pose.pose.position.x - x, moved.pose.pose.position.y - y)
+        assert 0.05 < travelled < 3 * 1.5 / 15 and moved.twist.twist.linear.x > 0
+
+        info = got["camera/camera_info"][-1]
+        assert info.k[0] == pytest.approx(80 / math.tan(math.radians(60)))  # 120 degree lens on 160 pixels
+        parents = {t.child_frame_id: t.header.frame_id for m in got["/tf"] for t in m.transforms}
+        assert parents == {"base_link": "odom", "camera_link": "base_link", "camera_optical_frame": "camera_link"}
+        assert got["path"] and got["path"][-1].header.frame_id == "odom" and len(got["path"][-1].poses) >= 2
+        assert got["car_marker"][-1].type == Marker.CUBE
+
+        # Joining late: the track markers are latched (transient local).
+        latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+                             reliability=ReliabilityPolicy.RELIABLE)
+        probe.listen(MarkerArray, "track/markers", latched)
+        assert probe.spin_until(lambda: got["track/markers"])
+        spaces = {m.ns for m in got["track/markers"][0].markers}
+        assert spaces == {"border", "center_line", "start_line"}
+
+        # Bad input: NaN is ignored, 100 m/s clamped to the car's limit, unknown reset refused; the node lives on.
+        nan = probe.call(StepSimulation, "step_simulation",
+                         StepSimulation.Request(periods=1, has_drive=True, speed=math.nan, steering_angle=0.0))
+        assert nan.success and "ignored" in nan.message
+        fast = probe.call(StepSimulation, "step_simulation",
+                          StepSimulation.Request(periods=30, has_drive=True, speed=100.0, steering_angle=0.0))
+        t2 = ns(fast.stamp)
+        assert probe.spin_until(lambda: any(ns(m.header.stamp) == t2 for m in got["odom"]))
+        assert 0 < next(m for m in got["odom"] if ns(m.header.stamp) == t2).twist.twist.linear.x <= 4.0
+        bad = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=7))
+        assert not bad.success and "unknown mode" in bad.message
+        assert sim.poll() is None
+    finally:
+        probe.close()
+        log = stop(sim)
+    assert "clamped command" in log
+
+
+def test_free_running_node_follows_cmd_vel():
+    from geometry_msgs.msg import Twist
+    from nav_msgs.msg import Odometry
+
+    from racer_interfaces.srv import StepSimulation
+
+    sim = subprocess.Popen([str(BIN / "racer_sim_node"), "--ros-args", "-p", "real_time_factor:=4.0"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    probe = Probe()
+    try:
+        probe.listen(Odometry, "odom")
+        refused = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=1))
+        assert not refused.success and "free-running" in refused.message
+        pub = probe.node.create_publisher(Twist, "cmd_vel", 10)
+        twist = Twist()
+        twist.linear.x = 1.0
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            pub.publish(twist)
+            probe.spin_until(lambda: False, timeout=0.1)
+            if probe.got["odom"] and probe.got["odom"][-1].twist.twist.linear.x > 0.5:
+                break
+        stamps = [ns(m.header.stamp) for m in probe.got["odom"]]
+        assert probe.got["odom"][-1].twist.twist.linear.x > 0.5
+        assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    finally:
+        probe.close()
+        stop(sim)
+
+
+def test_bridge_env_matches_direct_env():
+    """Same seed and actions: identical observations, rewards and statuses through ROS and in process."""
+    from racer_agent.env import TimeTrialEnv
+    from racer_agent.ros_simulator import RosSimulator
+
+    sim = start_sim()
+    try:
+        bridge = TimeTrialEnv(simulator=RosSimulator, track="circuit")
+        direct = TimeTrialEnv(track="circuit")
+        try:
+            obs_b, _ = bridge.reset(seed=3)
+            obs_d, _ = direct.reset(seed=3)
+            assert np.array_equal(obs_b, obs_d)
+            rng = np.random.default_rng(3)
+            statuses, episodes = set(), 0
+            for _ in range(250):
+                action = int(rng.integers(bridge.action_space.n))
+                b, d = bridge.step(action), direct.step(action)
+                assert np.array_equal(b[0], d[0])
+                assert b[1] == d[1] and b[2:4] == d[2:4]
+                assert b[4]["episode_status"] == d[4]["episode_status"]
+                assert b[4]["progress"] == d[4]["progress"]
+                assert b[4]["lap_time"] == pytest.approx(d[4]["lap_time"], abs=1e-8)
+                statuses.add(b[4]["episode_status"])
+                if b[2] or b[3]:
+                    episodes += 1
+                    assert np.array_equal(bridge.reset()[0], direct.reset()[0])
+            assert episodes >= 2 and "off_track" in statuses  # resets and a real episode end were compared
+        finally:
+            bridge.close()
+    finally:
+        stop(sim)
+
+
+def test_dead_simulator_is_a_clear_error_within_the_timeout():
+    from racer_agent.env import TimeTrialEnv
+    from racer_agent.ros_simulator import RosSimulator
+    from racer_agent.simulator_errors import SimulatorUnavailable
+
+    start = time.monotonic()
+    with pytest.raises(SimulatorUnavailable, match="step_simulation.*not available"):
+        TimeTrialEnv(simulator=lambda *a: RosSimulator(*a, namespaces=["nobody_here"], connect_timeout_s=1.0))
+    assert time.monotonic() - start < 5
+
+    sim = start_sim()
+    env = TimeTrialEnv(simulator=lambda *a: RosSimulator(*a, timeout_s=1.0))
+    try:
+        env.reset(seed=0)
+        env.step(2)
+        sim.kill()
+        sim.wait()
+        start = time.monotonic()
+        with pytest.raises(SimulatorUnavailable, match="step_simulation did not answer within 1 s"):
+            env.step(2)
+        assert time.monotonic() - start < 4
+    finally:
+        env.close()
+        stop(sim)
+
+
+def test_racer_train_sim_ros_completes(tmp_path):
+    """The pip-install path: `racer train --sim ros` starts the sim node and the trainer node."""
+    out = tmp_path / "run"
+    result = subprocess.run([str(BIN / "racer"), "train", "--sim", "ros", "--steps", "600", "--minutes", "2",
+                             "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert '"sim": "ros"' in (out / "config.json").read_text()
+    assert (out / "checkpoints" / "latest.pt").is_file() and (out / "model" / "model.onnx").is_file()
+    rows = (out / "metrics" / "episodes.csv").read_text().splitlines()
+    assert len(rows) > 5  # episodes driven through the bridge were logged
+
+
+def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
+    out = tmp_path / "run"
+    sim = start_sim()
+    trainer = subprocess.Popen([str(BIN / "racer_train_node"), "--ros-args", "-p", f"out:={out}",
+                                "-p", "timeout_s:=1.0", "-p", "minutes:=5.0", "-p", "quiet:=true"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoints" / "latest.pt").is_file():  # first evaluation done
+            assert trainer.poll() is None and time.monotonic() < deadline, trainer.communicate()
+            time.sleep(0.2)
+        sim.kill()
+        sim.wait()
+        _, err = trainer.communicate(timeout=60)
+    finally:
+        if trainer.poll() is None:
+            trainer.kill()
+        stop(sim)
+    assert trainer.returncode == 2
+    assert "did not answer within 1 s" in err or "no message on" in err
+    assert "last good checkpoint" in err and (out / "checkpoints" / "latest.pt").is_file()
