@@ -281,3 +281,38 @@ def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
     assert trainer.returncode == 2
     assert "did not answer within 1 s" in err or "no message on" in err
     assert "last good checkpoint" in err and (out / "checkpoints" / "latest.pt").is_file()
+
+
+def test_inference_node_drives_and_stops_when_the_camera_stalls(tmp_path):
+    from ackermann_msgs.msg import AckermannDriveStamped
+
+    from racer_agent import config
+    from racer_agent.export import export
+    from racer_agent.trainer import Trainer
+
+    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_s=0.0, steps=300, torch_threads=1,
+                      hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
+    Trainer(cfg, tmp_path / "run", show_progress=False).train()
+    model = export(tmp_path / "run", tmp_path / "model")["model"]
+    sim = subprocess.Popen([str(BIN / "racer_sim_node"), "--ros-args", "-p", "track:=oval"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen([str(BIN / "racer_inference_node"), "--ros-args", "-p",
+                               f"model_dir:={Path(model).parent}", "-p", "image_timeout_s:=0.5"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    probe = Probe()
+    try:
+        probe.listen(AckermannDriveStamped, "cmd_drive")
+        drives = probe.got["cmd_drive"]
+        assert probe.spin_until(lambda: sum(m.drive.speed > 0 for m in drives) >= 10, timeout=30), driver.poll()
+        speeds = {round(m.drive.speed, 3) for m in drives if m.drive.speed > 0}
+        assert speeds <= {1.0, 2.0}  # the default action space's speeds, nothing else
+        assert all(abs(m.drive.steering_angle) <= math.radians(30) + 1e-6 for m in drives)
+        sim.kill()
+        sim.wait()
+        stalled = len(drives)
+        assert probe.spin_until(lambda: any(m.drive.speed == 0.0 for m in drives[stalled:]), timeout=5)
+        assert drives[-1].drive.speed == 0.0
+    finally:
+        probe.close()
+        stop(driver)
+        stop(sim)

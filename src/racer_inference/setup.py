@@ -11,11 +11,11 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["numpy", "onnxruntime"],
+    install_requires=["racer_agent", "numpy", "onnxruntime"],
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",
     description="ONNX inference node and car adapters for racer.",
     license="Apache-2.0",
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["racer_inference_node = racer_inference.inference_node:main"]},
 )

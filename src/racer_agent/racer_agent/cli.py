@@ -189,6 +189,14 @@ def _bench_learn(args) -> int:
     return 0
 
 
+def _bench_bridge(args) -> int:
+    from racer_agent import bridge_bench
+
+    result = bridge_bench.run(track=args.track, cars=args.cars, seconds=args.seconds)
+    print(json.dumps(result) if args.json else "\n".join(f"{k:22s} {v}" for k, v in result.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--cars", type=int, default=16)
     sim.add_argument("--seconds", type=float, default=3.0)
     sim.set_defaults(func=_bench_sim)
+    bridge = bench.add_parser("bridge", help="lock-step steps/s through ROS 2 vs the direct env in the same run")
+    bridge.add_argument("--json", action="store_true", help="print one JSON object")
+    bridge.add_argument("--track", default="circuit")
+    bridge.add_argument("--cars", type=int, default=1, help="simulator nodes (one car each) stepped in parallel")
+    bridge.add_argument("--seconds", type=float, default=5.0)
+    bridge.set_defaults(func=_bench_bridge)
     learn = bench.add_parser("learn", help="time to a lapping driver: racer PPO vs Stable-Baselines3 PPO")
     learn.add_argument("--json", action="store_true", help="print one JSON object")
     learn.add_argument("--tracks", default="circuit,../shared/deepracer_tracks/reinvent_base.npy",

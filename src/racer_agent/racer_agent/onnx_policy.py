@@ -33,6 +33,7 @@ class OnnxPolicy:
             raise MetadataError(f"{self.path}: onnxruntime cannot load the model ({exc})") from exc
         check_against_metadata(self.session, self.metadata, self.path)
         self.input_name = self.session.get_inputs()[0].name
+        self.frame_shape = model_metadata.frame_shape(self.metadata)  # (H, W, C) of one camera picture
 
     def probabilities_or_means(self, frames: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: frames.astype(np.float32, copy=False)})[0]

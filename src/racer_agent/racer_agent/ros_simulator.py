@@ -54,8 +54,8 @@ class _Car:
         self.image_topic, self.odom_topic = name("camera/image_raw"), name("odom")
         self.images: dict[int, Image] = {}
         self.odoms: dict[int, Odometry] = {}
-        node.create_subscription(Image, self.image_topic, lambda m: _keep(self.images, m), STATE_QOS)
-        node.create_subscription(Odometry, self.odom_topic, lambda m: _keep(self.odoms, m), STATE_QOS)
+        self.image_sub = node.create_subscription(Image, self.image_topic, lambda m: _keep(self.images, m), STATE_QOS)
+        self.odom_sub = node.create_subscription(Odometry, self.odom_topic, lambda m: _keep(self.odoms, m), STATE_QOS)
         self.reset_ns = 0
 
 
@@ -90,24 +90,39 @@ class RosSimulator:
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.cars = [_Car(self.node, ns) for ns in namespaces]
-        deadline = time.monotonic() + connect_timeout_s  # a simulator starting up (Gazebo) takes a while
+        self._connect(connect_timeout_s)
+
+    def _connect(self, timeout_s: float) -> None:
+        """Wait until every car's services answer and its image and odometry publishers are matched:
+        a picture published before its subscription matched would be lost, and waited for in vain."""
+        deadline = time.monotonic() + timeout_s  # a simulator starting up (Gazebo) takes a while
         for car in self.cars:
-            for client in (car.step, car.reset):
-                while not client.service_is_ready():
+            waits = [(car.step.service_is_ready, f"service {car.step.srv_name}"),
+                     (car.reset.service_is_ready, f"service {car.reset.srv_name}"),
+                     (lambda c=car: c.image_sub.get_publisher_count() > 0, f"topic {car.image_topic}"),
+                     (lambda c=car: c.odom_sub.get_publisher_count() > 0, f"topic {car.odom_topic}")]
+            for ready, what in waits:
+                while not ready():
                     if time.monotonic() > deadline:
                         self.close()
-                        raise SimulatorUnavailable(f"service {client.srv_name} not available after "
-                                                   f"{connect_timeout_s:g} s: is racer_sim_node running with "
-                                                   "lockstep:=true?")
+                        raise SimulatorUnavailable(f"{what} not available after {timeout_s:g} s: is "
+                                                   "racer_sim_node running with lockstep:=true?")
                     self.executor.spin_once(timeout_sec=0.05)
 
     # ------------------------------------------------------------------- simulator interface
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
         request = ResetCar.Request(mode=ResetCar.Request.POSE, x=float(x), y=float(y), yaw=float(yaw))
         c = self.cars[car]
-        response = self._call([(c.reset, request)])[0]
-        c.reset_ns = ros_messages.ns_from_stamp(response.stamp)
-        self._take(car, c.reset_ns)
+        deadline = time.monotonic() + self.timeout_s
+        while True:  # a reset is idempotent: ask again if its picture got lost (first contact, discovery)
+            response = self._call([(c.reset, request)])[0]
+            c.reset_ns = ros_messages.ns_from_stamp(response.stamp)
+            try:
+                self._take(car, c.reset_ns, wait_s=min(1.0, self.timeout_s))
+                break
+            except SimulatorUnavailable:
+                if time.monotonic() > deadline:
+                    raise
         self.probe.forget(car)
 
     def move(self, commands: np.ndarray) -> None:
@@ -155,15 +170,16 @@ class RosSimulator:
                 raise SimulatorUnavailable(f"service {client.srv_name} refused: {response.message}")
         return [f.result() for f in futures]
 
-    def _take(self, car: int, stamp_ns: int) -> None:
+    def _take(self, car: int, stamp_ns: int, wait_s: float | None = None) -> None:
         """Wait for this car's image and odometry of exactly `stamp_ns`, then adopt them."""
         c = self.cars[car]
-        deadline = time.monotonic() + self.timeout_s
+        wait_s = self.timeout_s if wait_s is None else wait_s
+        deadline = time.monotonic() + wait_s
         while stamp_ns not in c.images or stamp_ns not in c.odoms:
             if time.monotonic() > deadline:
                 topic = c.image_topic if stamp_ns not in c.images else c.odom_topic
                 raise SimulatorUnavailable(f"no message on {topic} stamped {stamp_ns * 1e-9:.3f} s "
-                                           f"within {self.timeout_s:g} s")
+                                           f"within {wait_s:g} s")
             self.executor.spin_once(timeout_sec=0.05)
         image, odom = c.images[stamp_ns], c.odoms[stamp_ns]
         frame = ros_messages.image_array(image)

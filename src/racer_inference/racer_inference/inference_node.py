@@ -1,0 +1,101 @@
+"""`racer_inference_node`: an exported ONNX model drives a car from its camera.
+
+Subscribes `camera/image_raw`, publishes `cmd_drive` (AckermannDriveStamped: speed m/s, steering
+rad, + = left) once per picture. A watchdog publishes a stop command when no picture came for
+`image_timeout_s`, so a stalled camera never leaves the car on its last command. The simulator
+node and (through a car adapter) the physical DeepRacer are driven the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import rclpy
+from ackermann_msgs.msg import AckermannDriveStamped
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+PARAMETERS: dict[str, tuple[object, str]] = {
+    "model_dir": ("", "directory with model.onnx and model_metadata.json (racer export)"),
+    "image_timeout_s": (0.5, "no picture for this long: publish a stop command"),
+    "watchdog_hz": (10.0, "how often the stalled-camera check runs"),
+}
+# The newest picture only: a late frame is worth nothing to a driver.
+CAMERA_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+
+class InferenceNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__("racer_inference", **kwargs)
+        for name, (default, doc) in PARAMETERS.items():
+            self.declare_parameter(name, default, ParameterDescriptor(description=doc))
+        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
+        self.drive_pub = self.create_publisher(AckermannDriveStamped, "cmd_drive", 10)
+        self.stop()  # whatever happens next, the car's first command is a stop
+        from racer_agent.onnx_policy import OnnxPolicy
+
+        if not self.p["model_dir"]:
+            raise ValueError("parameter model_dir is required (a directory written by `racer export`)")
+        self.policy = OnnxPolicy(self.p["model_dir"])
+        self.last_image = -math.inf
+        self.stopped = True
+        self.create_subscription(Image, "camera/image_raw", self._on_image, CAMERA_QOS)
+        self.create_timer(1.0 / float(self.p["watchdog_hz"]), self._watchdog)
+        self.get_logger().info(f"driving with {self.policy.path}")
+
+    def _on_image(self, msg: Image) -> None:
+        from racer_sim.ros_messages import image_array
+
+        frame = image_array(msg)
+        if frame.shape != self.policy.frame_shape:
+            self.get_logger().error(f"camera sends {frame.shape} pictures, the model needs {self.policy.frame_shape}; "
+                                    "stopping", throttle_duration_sec=2.0)
+            self.stop()
+            return
+        steer_deg, speed = self.policy.actions.command(self.policy(frame[None])[0])
+        self.publish(speed, math.radians(steer_deg), msg.header.stamp)
+        self.last_image, self.stopped = time.monotonic(), False
+
+    def _watchdog(self) -> None:
+        if not self.stopped and time.monotonic() - self.last_image > float(self.p["image_timeout_s"]):
+            self.get_logger().warning("camera stalled: stop", throttle_duration_sec=2.0)
+            self.stop()
+
+    def stop(self) -> None:
+        self.publish(0.0, 0.0, self.get_clock().now().to_msg())
+        self.stopped = True
+
+    def publish(self, speed: float, steer: float, stamp) -> None:
+        msg = AckermannDriveStamped()
+        msg.header.stamp = stamp
+        msg.drive.speed, msg.drive.steering_angle = float(speed), float(steer)
+        self.drive_pub.publish(msg)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = InferenceNode()
+    except (ValueError, OSError) as err:
+        print(f"racer_inference_node: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if rclpy.ok():
+            node.stop()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
