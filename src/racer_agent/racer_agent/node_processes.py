@@ -61,13 +61,23 @@ class NodeProcesses:
         return process
 
     def run(self, cmd: list[str]) -> int:
-        """Run a foreground node to its end; Ctrl-C reaches it too (same process group) and is waited for."""
+        """Run a foreground node to its end. SIGINT / SIGTERM are passed on to it and it is waited for,
+        so a trainer gets to save its checkpoint."""
         process = subprocess.Popen(cmd)
-        while True:
-            try:
-                return process.wait()
-            except KeyboardInterrupt:
-                continue  # the child got the same SIGINT: let it save and exit
+
+        def forward(signum, _frame):
+            if process.poll() is None:
+                process.send_signal(signum)
+
+        previous = signal.signal(signal.SIGTERM, forward)
+        try:
+            while True:
+                try:
+                    return process.wait()
+                except KeyboardInterrupt:
+                    forward(signal.SIGINT, None)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     def stop(self) -> None:
         for p in self.processes:

@@ -86,7 +86,8 @@ class RosSimulator:
         self._scenery: Scenery | None = None
         self.context = Context()
         rclpy.init(context=self.context)
-        self.node = Node("racer_bridge", context=self.context)
+        # No parameter services: six fewer entities in every wait of the hot loop.
+        self.node = Node("racer_bridge", context=self.context, start_parameter_services=False)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.cars = [_Car(self.node, ns) for ns in namespaces]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Point, Pose, Quaternion, TransformStamped, Vector3
-from nav_msgs.msg import Odometry
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, TransformStamped, Vector3
+from nav_msgs.msg import Odometry, Path
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA, Header
 from tf2_msgs.msg import TFMessage
@@ -146,3 +146,10 @@ def car_marker(state: np.ndarray, header: Header, vehicle: VehicleParams) -> Mar
     m.scale = Vector3(x=vehicle.wheelbase + 2 * vehicle.wheel_radius + 0.06, y=vehicle.track_width + 0.03, z=0.1)
     m.color = ColorRGBA(r=0.1, g=0.4, b=0.95, a=0.9)
     return m
+
+
+def path(poses: list[tuple[float, float, float]], header: Header) -> Path:
+    """The driven path from (x, y, yaw) samples."""
+    return Path(header=header, poses=[
+        PoseStamped(header=header, pose=Pose(position=Point(x=x, y=y), orientation=yaw_quaternion(yaw)))
+        for x, y, yaw in poses])

@@ -21,7 +21,7 @@ import time
 import numpy as np
 import rclpy
 from ackermann_msgs.msg import AckermannDriveStamped
-from geometry_msgs.msg import PoseStamped, Twist
+from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
@@ -40,6 +40,7 @@ from racer_sim.camera import camera_from
 from racer_sim.scenery import Look
 from racer_sim.simulator import Simulator
 from racer_sim.track import TrackError
+from racer_sim.vehicle import VehicleParams
 
 # name: (default, description). Declared by the node; the launch-file test checks parameter files against it.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -47,6 +48,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "camera": ("deepracer_car", "camera preset: deepracer_car (physical car's lens) or deepracer_sim"),
     "grayscale": (True, "publish mono8 (true) or rgb8 (false) images"),
     "lockstep": (False, "false: free-running clock; true: move only when step_simulation is called"),
+    "control_hz": (15.0, "control periods (camera frames, commands) per sim second; DeepRacer's is 15"),
     "real_time_factor": (1.0, "free-running speed: 1.0 = real time, 2.0 = twice as fast, <= 0 = as fast as possible"),
     "command_timeout_s": (0.5, "free-running: stop the car when no command came for this long (0 = never)"),
     "randomize": (False, "new random look and camera mount at every reset (domain randomisation)"),
@@ -71,7 +73,7 @@ class SimNode(Node):
         self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
         self.track = load_track(self.p["track"])
         self.camera = camera_from(self.p["camera"], grayscale=bool(self.p["grayscale"]))
-        self.sim = Simulator(self.track, 1, self.camera)
+        self.sim = Simulator(self.track, 1, self.camera, VehicleParams(control_hz=float(self.p["control_hz"])))
         self.vehicle = self.sim.vehicle
         self.frames = ros_messages.Frames().prefixed(self.p["frame_prefix"])
         self.encoding = ros_messages.encoding_for(self.camera)
@@ -79,7 +81,7 @@ class SimNode(Node):
         self.step_count = 0
         self.command = commands.Drive(0.0, 0.0)
         self.command_time = time.monotonic()
-        self.poses: list = []
+        self.poses: list[tuple[float, float, float]] = []  # (x, y, yaw) this episode
 
         self.image_pub = self.create_publisher(Image, "camera/image_raw", STATE)
         self.info_pub = self.create_publisher(CameraInfo, "camera/camera_info", STATE)
@@ -94,6 +96,7 @@ class SimNode(Node):
         self.create_service(StepSimulation, "step_simulation", self._on_step)
         self.create_service(ResetCar, "reset_car", self._on_reset)
 
+        self.camera_info = ros_messages.camera_info(self.camera, Header(frame_id=self.frames.optical))
         self.markers_pub.publish(ros_messages.track_markers(self.track, Header(frame_id=self.frames.odom)))
         start = float(self.p["start_fraction"]) * self.track.length
         self._reset_to(*self.track.pose_at(start, bool(self.p["reverse"])))
@@ -179,20 +182,35 @@ class SimNode(Node):
         return ros_messages.stamp_from_ns(round(self.step_count * 1e9 / self.vehicle.control_hz))
 
     def _publish(self, path_now: bool) -> None:
-        """Everything a state has, under one stamp; the image last so that its arrival means the rest was sent."""
+        """Everything a state has, under one stamp; the image last so that its arrival means the rest was sent.
+
+        Topics nobody listens to are not built (lazy publishing, as image_transport does): a lock-step
+        trainer reads only the image and odometry, and the rest would cost it a third of its rate.
+        """
         stamp, f, state = self._stamp(), self.frames, self.sim.state[0]
         odom_header = Header(stamp=stamp, frame_id=f.odom)
-        self.clock_pub.publish(Clock(clock=stamp))
-        self.tf_pub.publish(ros_messages.transforms(state, stamp, f, self.camera))
-        self.odom_pub.publish(ros_messages.odometry(state, stamp, f, self.vehicle.wheelbase))
-        self.car_pub.publish(ros_messages.car_marker(state, odom_header, self.vehicle))
-        self.poses.append(PoseStamped(header=odom_header, pose=ros_messages.pose(state)))
+        self.poses.append((float(state[0]), float(state[1]), float(state[2])))
         del self.poses[: -int(self.p["path_max_poses"])]
-        if path_now:
-            self.path_pub.publish(Path(header=odom_header, poses=self.poses))
+        if _listened(self.clock_pub):
+            self.clock_pub.publish(Clock(clock=stamp))
+        if _listened(self.tf_pub):
+            self.tf_pub.publish(ros_messages.transforms(state, stamp, f, self.camera))
+        if _listened(self.odom_pub):
+            self.odom_pub.publish(ros_messages.odometry(state, stamp, f, self.vehicle.wheelbase))
+        if _listened(self.car_pub):
+            self.car_pub.publish(ros_messages.car_marker(state, odom_header, self.vehicle))
+        if path_now and _listened(self.path_pub):
+            self.path_pub.publish(ros_messages.path(self.poses, odom_header))
         camera_header = Header(stamp=stamp, frame_id=f.optical)
-        self.info_pub.publish(ros_messages.camera_info(self.camera, camera_header))
-        self.image_pub.publish(ros_messages.image(self.sim.frames[0], camera_header, self.encoding))
+        if _listened(self.info_pub):
+            self.camera_info.header = camera_header
+            self.info_pub.publish(self.camera_info)
+        if _listened(self.image_pub):
+            self.image_pub.publish(ros_messages.image(self.sim.frames[0], camera_header, self.encoding))
+
+
+def _listened(publisher) -> bool:
+    return publisher.get_subscription_count() > 0
 
 
 def main(args: list[str] | None = None) -> int:
