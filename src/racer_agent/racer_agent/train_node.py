@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 
 import rclpy
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-PARAMETERS: dict[str, tuple[object, str]] = {
+from racer_sim import ros_node
+
+PARAMETERS: ros_node.ParameterTable = {
     "config": ("", "racer config or DeepRacer hyperparameters.json; empty = racer's default"),
     "track": ("", "track name or route file; empty = the config's (must match the simulator nodes')"),
     "reward": ("", "reward function file; empty = racer's default"),
@@ -33,9 +34,7 @@ def read_parameters(args: list[str] | None) -> dict:
     rclpy.init(args=args)
     try:
         node = Node("racer_trainer")
-        for name, (default, doc) in PARAMETERS.items():
-            node.declare_parameter(name, default, ParameterDescriptor(description=doc))
-        values = {name: node.get_parameter(name).value for name in PARAMETERS}
+        values = ros_node.declare(node, PARAMETERS)
         node.destroy_node()
     finally:
         rclpy.try_shutdown()

@@ -12,15 +12,14 @@ import math
 import sys
 import time
 
-import rclpy
 from ackermann_msgs.msg import AckermannDriveStamped
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-PARAMETERS: dict[str, tuple[object, str]] = {
+from racer_sim import ros_node
+
+PARAMETERS: ros_node.ParameterTable = {
     "model_dir": ("", "directory with model.onnx and model_metadata.json (racer export)"),
     "image_timeout_s": (0.5, "no picture for this long: publish a stop command"),
     "watchdog_hz": (10.0, "how often the stalled-camera check runs"),
@@ -32,9 +31,7 @@ CAMERA_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 class InferenceNode(Node):
     def __init__(self, **kwargs):
         super().__init__("racer_inference", **kwargs)
-        for name, (default, doc) in PARAMETERS.items():
-            self.declare_parameter(name, default, ParameterDescriptor(description=doc))
-        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
+        self.p = ros_node.declare(self, PARAMETERS)
         self.drive_pub = self.create_publisher(AckermannDriveStamped, "cmd_drive", 10)
         self.stop()  # whatever happens next, the car's first command is a stop
         from racer_agent.onnx_policy import OnnxPolicy
@@ -78,23 +75,7 @@ class InferenceNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = InferenceNode()
-    except (ValueError, OSError) as err:
-        print(f"racer_inference_node: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if rclpy.ok():
-            node.stop()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return ros_node.spin_main(InferenceNode, args, "racer_inference_node", on_exit=InferenceNode.stop)
 
 
 if __name__ == "__main__":

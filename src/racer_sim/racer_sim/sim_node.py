@@ -19,12 +19,9 @@ import sys
 import time
 
 import numpy as np
-import rclpy
 from ackermann_msgs.msg import AckermannDriveStamped
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry, Path
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -34,7 +31,7 @@ from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
 from racer_interfaces.srv import ResetCar, StepSimulation
-from racer_sim import commands, ros_messages
+from racer_sim import commands, ros_messages, ros_node
 from racer_sim.builtin_tracks import load as load_track
 from racer_sim.camera import camera_from
 from racer_sim.scenery import Look
@@ -43,7 +40,7 @@ from racer_sim.track import TrackError
 from racer_sim.vehicle import VehicleParams
 
 # name: (default, description). Declared by the node; the launch-file test checks parameter files against it.
-PARAMETERS: dict[str, tuple[object, str]] = {
+PARAMETERS: ros_node.ParameterTable = {
     "track": ("circuit", "built-in track name (racer tracks) or a DeepRacer route file (.npy)"),
     "camera": ("deepracer_car", "camera preset: deepracer_car (physical car's lens) or deepracer_sim"),
     "grayscale": (True, "publish mono8 (true) or rgb8 (false) images"),
@@ -68,9 +65,7 @@ STATE = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 class SimNode(Node):
     def __init__(self, **kwargs):
         super().__init__("racer_sim", **kwargs)
-        for name, (default, doc) in PARAMETERS.items():
-            self.declare_parameter(name, default, ParameterDescriptor(description=doc))
-        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
+        self.p = ros_node.declare(self, PARAMETERS)
         self.track = load_track(self.p["track"])
         self.camera = camera_from(self.p["camera"], grayscale=bool(self.p["grayscale"]))
         self.sim = Simulator(self.track, 1, self.camera, VehicleParams(control_hz=float(self.p["control_hz"])))
@@ -214,21 +209,7 @@ def _listened(publisher) -> bool:
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = SimNode()
-    except (TrackError, ValueError, OSError) as err:
-        print(f"racer_sim_node: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return ros_node.spin_main(SimNode, args, "racer_sim_node", (TrackError, ValueError, OSError))
 
 
 if __name__ == "__main__":
