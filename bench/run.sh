@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs every benchmark and prints one JSON object per line. DDS stays on this machine.
+# Runs the quick benchmarks and prints one JSON object per line. DDS stays on this machine.
+# `racer bench learn --json` (time to a lapping model beside SB3, up to two hours) is run on its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-77}
-.venv/bin/racer bench sim --json "$@"
+.venv/bin/racer bench sim --json
+.venv/bin/racer bench bridge --json --cars 1
+.venv/bin/racer bench bridge --json --cars 2
