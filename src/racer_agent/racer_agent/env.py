@@ -17,6 +17,9 @@ class TimeTrialEnv(gym.Env):
 
     `reset` is DeepRacer's "prepare" step, so the reward function first sees `steps == 2`.
     `reset(options={"start": fraction, "reverse": bool})` overrides the round-robin start.
+    `simulator` (default: the embedded one) builds what moves the car, e.g.
+    `racer_agent.ros_simulator.RosSimulator` for a lock-step simulator node over ROS 2: the same
+    env, the same rules and rewards, through topics and services.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15}

@@ -7,8 +7,9 @@ Publishes the camera (`camera/image_raw`, `camera/camera_info`), ground-truth `o
 
 Two clocks. Free-running (default): a timer steps the car every control period divided by
 `real_time_factor` (<= 0: as fast as the machine goes). Lock-step (`lockstep: true`): nothing moves
-until `step_simulation` is called; it steps N control periods and answers after the image of the
-resulting state is published. `reset_car` puts the car at a start or a pose in both modes. Every
+until `step_simulation` is called; it steps N control periods (with the drive command in the
+request, or else the latest cmd_drive / cmd_vel) and answers after the image of the resulting state
+is published. `reset_car` puts the car at a start or a pose in both modes. Every
 published state has its own stamp (a reset takes one control period too), so a client that waits
 for a stamp never takes a stale picture.
 """

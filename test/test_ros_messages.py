@@ -1,0 +1,50 @@
+"""Pure pieces under the nodes: command checking and the message conversions (no rclpy running)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from racer_sim import commands
+from racer_sim.camera import camera_from
+from racer_sim.vehicle import VehicleParams
+
+ros_messages = pytest.importorskip("racer_sim.ros_messages")
+CAR = VehicleParams()
+
+
+def test_commands_are_clamped_or_ignored_with_a_reason():
+    ok, problem = commands.checked(1.5, 0.2, CAR)
+    assert ok == commands.Drive(1.5, 0.2) and problem is None
+    clamped, problem = commands.checked(9.0, -2.0, CAR)
+    assert clamped == commands.Drive(CAR.max_speed, -math.radians(CAR.max_steer_deg)) and "clamped" in problem
+    backwards, _ = commands.checked(-1.0, 0.0, CAR)
+    assert backwards.speed == 0.0  # a DeepRacer does not reverse
+    for bad in [(math.nan, 0.0), (1.0, math.inf)]:
+        drive, problem = commands.checked(*bad, CAR)
+        assert drive is None and "non-finite" in problem
+    # float32 message round-off at the steering limit is not a problem worth a warning
+    assert commands.checked(1.0, float(np.float32(math.radians(30))), CAR)[1] is None
+
+
+def test_twist_becomes_the_bicycle_steering_angle():
+    speed, steer = commands.from_twist(2.0, 1.0, CAR)
+    assert speed == 2.0 and math.tan(steer) * speed / CAR.wheelbase == pytest.approx(1.0)
+    assert commands.from_twist(0.0, 1.0, CAR) == (0.0, 0.0)
+    assert all(math.isnan(v) for v in commands.from_twist(math.nan, 0.0, CAR))
+
+
+def test_pose_image_and_camera_conversions_round_trip():
+    for yaw in np.linspace(-math.pi + 1e-9, math.pi - 1e-9, 13):
+        assert ros_messages.quaternion_yaw(ros_messages.yaw_quaternion(float(yaw))) == pytest.approx(yaw, abs=1e-12)
+    assert ros_messages.ns_from_stamp(ros_messages.stamp_from_ns(123_456_789_012)) == 123_456_789_012
+    from std_msgs.msg import Header
+
+    frame = np.random.default_rng(0).integers(0, 256, (120, 160, 1), dtype=np.uint8)
+    msg = ros_messages.image(frame, Header(frame_id="camera_optical_frame"), "mono8")
+    assert msg.step == 160 and np.array_equal(ros_messages.image_array(msg), frame)
+    info = ros_messages.camera_info(camera_from("deepracer_sim"), Header())
+    fx = info.k[0]
+    assert 2 * math.degrees(math.atan(80 / fx)) == pytest.approx(math.degrees(1.13))  # the preset's field of view
+    frames = ros_messages.Frames().prefixed("car_1")
+    assert (frames.odom, frames.base) == ("odom", "car_1/base_link")
