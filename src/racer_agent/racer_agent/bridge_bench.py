@@ -14,8 +14,8 @@ import gymnasium as gym
 import numpy as np
 
 import racer_agent  # noqa: F401  (registers the env)
-from racer_agent.node_processes import NodeProcesses, node_command
-from racer_agent.ros_simulator import RosSimulator, default_namespaces
+from racer_agent.node_processes import NodeProcesses, start_lockstep_simulators
+from racer_agent.ros_simulator import RosSimulator
 
 
 def _steps_per_s(env: gym.vector.VectorEnv, seconds: float, seed: int) -> float:
@@ -36,9 +36,7 @@ def run(track: str = "circuit", cars: int = 1, seconds: float = 5.0, seed: int =
     direct_rate = _steps_per_s(direct, seconds, seed)
     direct.close()
     with NodeProcesses() as nodes:
-        for ns in default_namespaces(cars):
-            nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
-                                     {"lockstep": True, "track": track, "frame_prefix": ns}, ns))
+        start_lockstep_simulators(nodes, track, cars)
         bridge = gym.make_vec("racer/TimeTrial-v0", num_envs=cars, track=track, simulator=RosSimulator)
         try:
             bridge_rate = _steps_per_s(bridge, seconds, seed)

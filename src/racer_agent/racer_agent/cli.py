@@ -73,15 +73,12 @@ def _train(args) -> int:
 def _train_through_ros(args) -> int:
     """The launch file's processes without `ros2 launch`: one lock-step racer_sim_node per car and
     racer_train_node, with the same parameter files."""
-    from racer_agent.node_processes import NodeProcesses, node_command
-    from racer_agent.ros_simulator import default_namespaces
+    from racer_agent.node_processes import NodeProcesses, node_command, start_lockstep_simulators
 
     cars = args.cars or 1
     track = str(Path(args.track).resolve()) if args.track and Path(args.track).exists() else args.track
     with NodeProcesses() as nodes:
-        for ns in default_namespaces(cars):
-            nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
-                                     {"lockstep": True, "track": track, "frame_prefix": ns}, ns))
+        start_lockstep_simulators(nodes, track, cars)
         trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
                    "out": args.out, "resume": args.resume, "minutes": args.minutes, "steps": args.steps,
                    "seed": args.seed, "cars": cars, "quiet": args.quiet}

@@ -37,6 +37,19 @@ def node_command(name: str, package: str, params_file: str, overrides: dict, nam
     return cmd
 
 
+def default_namespaces(num_cars: int) -> list[str]:
+    """One car: no namespace (plain `camera/image_raw`); several: car_0, car_1, ..."""
+    return [""] if num_cars == 1 else [f"car_{i}" for i in range(num_cars)]
+
+
+def start_lockstep_simulators(nodes: NodeProcesses, track: str | None, cars: int) -> None:
+    """One lock-step racer_sim_node per car, as train.launch.py starts them; only the first one
+    publishes /clock."""
+    for i, ns in enumerate(default_namespaces(cars)):
+        nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
+                                 {"lockstep": True, "track": track, "frame_prefix": ns, "publish_clock": i == 0}, ns))
+
+
 def _ros_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -27,6 +27,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from racer_agent.node_processes import default_namespaces
 from racer_agent.simulator_errors import SimulatorUnavailable
 from racer_interfaces.srv import ResetCar, StepSimulation
 from racer_sim import ros_messages, vehicle
@@ -36,10 +37,6 @@ from racer_sim.simulator import TrackProbe
 from racer_sim.track import Track
 
 STATE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-
-
-def default_namespaces(num_cars: int) -> list[str]:
-    return [""] if num_cars == 1 else [f"car_{i}" for i in range(num_cars)]
 
 
 class _Car:

@@ -54,6 +54,7 @@ PARAMETERS: ros_node.ParameterTable = {
     "start_fraction": (0.0, "start point, as a fraction of the track from the start line (0..1)"),
     "reverse": (False, "drive the track in the reverse direction"),
     "frame_prefix": ("", "prefix of the car's TF frames (e.g. car_1) when several cars share a map"),
+    "publish_clock": (True, "publish /clock; with several simulator nodes only one should"),
     "path_every_steps": (5, "publish the driven path every this many control periods"),
     "path_max_poses": (3000, "longest path kept (oldest poses dropped)"),
 }
@@ -187,7 +188,7 @@ class SimNode(Node):
         odom_header = Header(stamp=stamp, frame_id=f.odom)
         self.poses.append((float(state[0]), float(state[1]), float(state[2])))
         del self.poses[: -int(self.p["path_max_poses"])]
-        if _listened(self.clock_pub):
+        if self.p["publish_clock"] and _listened(self.clock_pub):
             self.clock_pub.publish(Clock(clock=stamp))
         if _listened(self.tf_pub):
             self.tf_pub.publish(ros_messages.transforms(state, stamp, f, self.camera))
