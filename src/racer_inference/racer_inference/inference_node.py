@@ -17,7 +17,9 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from racer_agent.onnx_policy import OnnxPolicy
 from racer_sim import ros_node
+from racer_sim.ros_messages import image_array
 
 PARAMETERS: ros_node.ParameterTable = {
     "model_dir": ("", "directory with model.onnx and model_metadata.json (racer export)"),
@@ -34,8 +36,6 @@ class InferenceNode(Node):
         self.p = ros_node.declare(self, PARAMETERS)
         self.drive_pub = self.create_publisher(AckermannDriveStamped, "cmd_drive", 10)
         self.stop()  # whatever happens next, the car's first command is a stop
-        from racer_agent.onnx_policy import OnnxPolicy
-
         if not self.p["model_dir"]:
             raise ValueError("parameter model_dir is required (a directory written by `racer export`)")
         self.policy = OnnxPolicy(self.p["model_dir"])
@@ -46,8 +46,6 @@ class InferenceNode(Node):
         self.get_logger().info(f"driving with {self.policy.path}")
 
     def _on_image(self, msg: Image) -> None:
-        from racer_sim.ros_messages import image_array
-
         frame = image_array(msg)
         if frame.shape != self.policy.frame_shape:
             self.get_logger().error(f"camera sends {frame.shape} pictures, the model needs {self.policy.frame_shape}; "

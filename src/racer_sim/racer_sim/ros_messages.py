@@ -118,8 +118,8 @@ def _points(xy: np.ndarray, z: float = 0.0) -> list[Point]:
     return [Point(x=float(x), y=float(y), z=z) for x, y in xy]
 
 
-def _line(ns: int, name: str, kind: int, xy: np.ndarray, width: float, rgba: tuple, header: Header) -> Marker:
-    m = Marker(header=header, ns=name, id=ns, type=kind, action=Marker.ADD, points=_points(xy, 0.005))
+def _line(marker_id: int, name: str, kind: int, xy: np.ndarray, width: float, rgba: tuple, header: Header) -> Marker:
+    m = Marker(header=header, ns=name, id=marker_id, type=kind, action=Marker.ADD, points=_points(xy, 0.005))
     m.pose.orientation.w = 1.0
     m.scale.x = width
     m.color = ColorRGBA(r=rgba[0], g=rgba[1], b=rgba[2], a=rgba[3])
