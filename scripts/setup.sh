@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up .venv on a fresh Debian 12 machine: pinned Python dependencies (requirements.lock),
-# racer's three packages in editable mode, and the ROS 2 interface packages PyPI lacks.
+# racer's packages in editable mode, and the ROS 2 interface packages PyPI lacks.
 # Idempotent: a second run with an unchanged lock file only checks and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,12 +25,12 @@ fi
 . "$VENV/bin/activate"
 
 stamp="$VENV/.racer-lock-$(cat requirements.lock src/*/setup.py | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ ! -x "$VENV/bin/racer" ]; then
   echo "setup: installing pinned dependencies (first run: a few minutes)"
   python -m pip install -q -U "pip>=24"
   python -m pip install -q -r requirements.lock
   python -m pip install -q --no-deps --no-build-isolation \
-    --config-settings editable_mode=compat -e src/racer_sim -e src/racer_agent -e src/racer_inference
+    --config-settings editable_mode=compat -e src/racer_core -e src/racer_agent -e src/racer_inference -e src/racer_sim
   rm -f "$VENV"/.racer-lock-*
   touch "$stamp"
 fi
@@ -64,4 +64,6 @@ mkdir -p "$ROOT/build/interfaces"
 build_interface tf2_msgs tf2_msgs.msg
 build_interface ackermann_msgs ackermann_msgs.msg
 build_interface racer_interfaces racer_interfaces.srv src/racer_interfaces
+# Jazzy's launch_ros imports it: the launch tests and scripts/ros2_launch.sh need it.
+build_interface composition_interfaces composition_interfaces.srv
 echo "setup: ready ($VENV)"

@@ -1,6 +1,6 @@
 import torch
 
-from racer_agent.advantage import gae
+from racer_agent.training.advantage import gae
 
 
 def one_car(*columns):

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-RACER = [sys.executable, "-m", "racer_agent.cli"]
+RACER = [sys.executable, "-m", "racer_sim.cli"]
 
 
 def run(*args, timeout=300):

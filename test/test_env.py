@@ -8,11 +8,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import racer_agent  # noqa: F401
-from racer_agent import episode
-from racer_agent.actions import ActionSpace, ActionSpaceError
-from racer_agent.env import TimeTrialEnv
-from racer_agent.reward_function import RewardFunctionError
-from racer_agent.scripted import CentreLineDriver, choose_action
+from racer_agent.env import episode
+from racer_agent.env.actions import ActionSpace, ActionSpaceError
+from racer_agent.env.reward_function import RewardFunctionError
+from racer_agent.env.time_trial import TimeTrialEnv
+from racer_agent.evaluation.scripted import CentreLineDriver, choose_action
 
 REFERENCE_KEYS = {
     "all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "progress",

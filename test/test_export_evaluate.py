@@ -9,19 +9,20 @@ import onnx
 import pytest
 import torch
 
-from racer_agent import config, model_metadata
-from racer_agent.evaluation import drive_laps
-from racer_agent.export import export
-from racer_agent.model_metadata import MetadataError
-from racer_agent.onnx_policy import OnnxPolicy
-from racer_agent.policy import TorchPolicy
-from racer_agent.race import Race, RaceConfig
-from racer_agent.run_directory import RunDirectory
-from racer_agent.trainer import Trainer
-from racer_sim.builtin_tracks import load as load_track
-from racer_sim.racing_line import reference_lap
+from racer_agent.env.race import Race, RaceConfig
+from racer_agent.evaluation import model_metadata
+from racer_agent.evaluation.export import export
+from racer_agent.evaluation.laps import drive_laps
+from racer_agent.evaluation.model_metadata import MetadataError
+from racer_agent.evaluation.onnx_policy import OnnxPolicy
+from racer_agent.evaluation.policy import TorchPolicy
+from racer_agent.training import config
+from racer_agent.training.run_directory import RunDirectory
+from racer_agent.training.trainer import Trainer
+from racer_core.builtin_tracks import load as load_track
+from racer_core.racing_line import reference_lap
 
-RACER = [sys.executable, "-m", "racer_agent.cli"]
+RACER = [sys.executable, "-m", "racer_sim.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ def test_launch_file_nodes_scripts_and_parameters(launch_file):
 
 def test_parameter_files_match_node_defaults():
     """The shipped parameter files document every parameter with the node's own default."""
-    from racer_agent import train_node
+    from racer_agent.ros import train_node
     from racer_sim import sim_node
 
     for module, path in [(sim_node, ROOT / "src/racer_sim/config/sim.yaml"),

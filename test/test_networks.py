@@ -1,6 +1,6 @@
 import torch
 
-from racer_agent.networks import RACER_SMALL, SHALLOW, ActorCritic, Trunk
+from racer_agent.training.networks import RACER_SMALL, SHALLOW, ActorCritic, Trunk
 
 
 def test_shallow_has_deepracers_shapes():

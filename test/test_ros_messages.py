@@ -5,11 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from racer_sim import commands
-from racer_sim.camera import camera_from
-from racer_sim.vehicle import VehicleParams
+from racer_core import commands
+from racer_core.camera import camera_from
+from racer_core.vehicle import VehicleParams
 
-ros_messages = pytest.importorskip("racer_sim.ros_messages")
+messages = pytest.importorskip("racer_agent.ros.messages")
+sim_messages = pytest.importorskip("racer_sim.sim_messages")
 CAR = VehicleParams()
 
 
@@ -36,15 +37,15 @@ def test_twist_becomes_the_bicycle_steering_angle():
 
 def test_pose_image_and_camera_conversions_round_trip():
     for yaw in np.linspace(-math.pi + 1e-9, math.pi - 1e-9, 13):
-        assert ros_messages.quaternion_yaw(ros_messages.yaw_quaternion(float(yaw))) == pytest.approx(yaw, abs=1e-12)
-    assert ros_messages.ns_from_stamp(ros_messages.stamp_from_ns(123_456_789_012)) == 123_456_789_012
+        assert messages.quaternion_yaw(messages.yaw_quaternion(float(yaw))) == pytest.approx(yaw, abs=1e-12)
+    assert messages.ns_from_stamp(messages.stamp_from_ns(123_456_789_012)) == 123_456_789_012
     from std_msgs.msg import Header
 
     frame = np.random.default_rng(0).integers(0, 256, (120, 160, 1), dtype=np.uint8)
-    msg = ros_messages.image(frame, Header(frame_id="camera_optical_frame"), "mono8")
-    assert msg.step == 160 and np.array_equal(ros_messages.image_array(msg), frame)
-    info = ros_messages.camera_info(camera_from("deepracer_sim"), Header())
+    msg = messages.image(frame, Header(frame_id="camera_optical_frame"), "mono8")
+    assert msg.step == 160 and np.array_equal(messages.image_array(msg), frame)
+    info = sim_messages.camera_info(camera_from("deepracer_sim"), Header())
     fx = info.k[0]
     assert 2 * math.degrees(math.atan(80 / fx)) == pytest.approx(math.degrees(1.13))  # the preset's field of view
-    frames = ros_messages.Frames().prefixed("car_1")
+    frames = sim_messages.Frames().prefixed("car_1")
     assert (frames.odom, frames.base) == ("odom", "car_1/base_link")

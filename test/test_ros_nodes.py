@@ -91,8 +91,8 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
     from tf2_msgs.msg import TFMessage
     from visualization_msgs.msg import Marker, MarkerArray
 
+    from racer_core.builtin_tracks import build
     from racer_interfaces.srv import ResetCar, StepSimulation
-    from racer_sim.builtin_tracks import build
 
     sim = start_sim("path_every_steps:=1")
     probe = Probe()
@@ -190,8 +190,8 @@ def test_free_running_node_follows_cmd_vel():
 
 def test_bridge_env_matches_direct_env():
     """Same seed and actions: identical observations, rewards and statuses through ROS and in process."""
-    from racer_agent.env import TimeTrialEnv
-    from racer_agent.ros_simulator import RosSimulator
+    from racer_agent.env.time_trial import TimeTrialEnv
+    from racer_agent.ros.simulator import RosSimulator
 
     sim = start_sim()
     try:
@@ -223,9 +223,9 @@ def test_bridge_env_matches_direct_env():
 
 
 def test_dead_simulator_is_a_clear_error_within_the_timeout():
-    from racer_agent.env import TimeTrialEnv
-    from racer_agent.ros_simulator import RosSimulator
-    from racer_agent.simulator_errors import SimulatorUnavailable
+    from racer_agent.env.time_trial import TimeTrialEnv
+    from racer_agent.ros.simulator import RosSimulator
+    from racer_core.simulator_errors import SimulatorUnavailable
 
     start = time.monotonic()
     with pytest.raises(SimulatorUnavailable, match="step_simulation.*not available"):
@@ -286,9 +286,9 @@ def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
 def test_inference_node_drives_and_stops_when_the_camera_stalls(tmp_path):
     from ackermann_msgs.msg import AckermannDriveStamped
 
-    from racer_agent import config
-    from racer_agent.export import export
-    from racer_agent.trainer import Trainer
+    from racer_agent.evaluation.export import export
+    from racer_agent.training import config
+    from racer_agent.training.trainer import Trainer
 
     cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_s=0.0, steps=300, torch_threads=1,
                       hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})

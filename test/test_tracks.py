@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from racer_sim import builtin_tracks
-from racer_sim.track import Track, TrackError
+from racer_core import builtin_tracks
+from racer_core.track import Track, TrackError
 
 
 def test_every_route_file_imports_with_its_length(route_files):

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from racer_agent import checkpoint, config, ppo
-from racer_agent.config import ConfigError
-from racer_agent.networks import RACER_SMALL, ActorCritic
-from racer_agent.run_directory import RunDirectory, read_csv
-from racer_agent.trainer import Trainer
+from racer_agent.training import checkpoint, config, ppo
+from racer_agent.training.config import ConfigError
+from racer_agent.training.networks import RACER_SMALL, ActorCritic
+from racer_agent.training.run_directory import RunDirectory, read_csv
+from racer_agent.training.trainer import Trainer
 
-RACER = [sys.executable, "-m", "racer_agent.cli"]
+RACER = [sys.executable, "-m", "racer_sim.cli"]
 
 LEFT_REWARD = """
 def reward_function(params):
@@ -185,8 +185,8 @@ def test_continuous_actions_train_and_export(tmp_path):
     outcome = trainer.train()
     assert outcome.progress.iteration >= 1
     assert not torch.equal(trainer.model.log_std.detach(), std_before)  # the exploration noise is learnt
-    from racer_agent.export import export
-    from racer_agent.onnx_policy import OnnxPolicy
+    from racer_agent.evaluation.export import export
+    from racer_agent.evaluation.onnx_policy import OnnxPolicy
 
     export(tmp_path / "run", tmp_path / "model")
     policy = OnnxPolicy(tmp_path / "model")

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from racer_sim import builtin_tracks, vehicle
-from racer_sim.camera import camera_from, ground_table
-from racer_sim.scenery import Look
-from racer_sim.simulator import WHEELS_ON, Simulator
-from racer_sim.vehicle import VehicleParams
+from racer_core import builtin_tracks, vehicle
+from racer_core.camera import camera_from, ground_table
+from racer_core.scenery import Look
+from racer_core.simulator import WHEELS_ON, Simulator
+from racer_core.vehicle import VehicleParams
 
 P = VehicleParams()
 

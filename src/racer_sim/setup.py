@@ -17,11 +17,14 @@ setup(
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/rviz", glob("rviz/*.rviz")),
     ],
-    install_requires=["numpy", "numba", "opencv-python-headless", "PyYAML"],
+    install_requires=["racer_core", "racer_agent", "racer_inference", "numpy", "opencv-python-headless", "tqdm"],
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",
-    description="Tracks, embedded simulator, sim node and Gazebo world generation for racer.",
+    description="The simulator node, launch files, rviz config and the racer command: the top of the stack.",
     license="Apache-2.0",
-    entry_points={"console_scripts": ["racer_sim_node = racer_sim.sim_node:main"]},
+    entry_points={"console_scripts": [
+        "racer = racer_sim.cli:main",
+        "racer_sim_node = racer_sim.sim_node:main",
+    ]},
 )

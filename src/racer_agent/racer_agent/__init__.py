@@ -11,7 +11,7 @@ ENV_ID = "racer/TimeTrial-v0"
 if ENV_ID not in gym.registry:
     gym.register(
         id=ENV_ID,
-        entry_point="racer_agent.env:TimeTrialEnv",
-        vector_entry_point="racer_agent.vector_env:TimeTrialVectorEnv",
+        entry_point="racer_agent.env.time_trial:TimeTrialEnv",
+        vector_entry_point="racer_agent.env.vector:TimeTrialVectorEnv",
         disable_env_checker=False,
     )

@@ -17,9 +17,9 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-from racer_agent.onnx_policy import OnnxPolicy
-from racer_sim import ros_node
-from racer_sim.ros_messages import image_array
+from racer_agent.evaluation.onnx_policy import OnnxPolicy
+from racer_agent.ros import node as ros_node
+from racer_agent.ros.messages import image_array
 
 PARAMETERS: ros_node.ParameterTable = {
     "model_dir": ("", "directory with model.onnx and model_metadata.json (racer export)"),

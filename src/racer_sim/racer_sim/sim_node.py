@@ -31,14 +31,17 @@ from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
+from racer_agent.ros import messages
+from racer_agent.ros import node as ros_node
+from racer_core import commands
+from racer_core.builtin_tracks import load as load_track
+from racer_core.camera import camera_from
+from racer_core.scenery import Look
+from racer_core.simulator import Simulator
+from racer_core.track import TrackError
+from racer_core.vehicle import VehicleParams
 from racer_interfaces.srv import ResetCar, StepSimulation
-from racer_sim import commands, ros_messages, ros_node
-from racer_sim.builtin_tracks import load as load_track
-from racer_sim.camera import camera_from
-from racer_sim.scenery import Look
-from racer_sim.simulator import Simulator
-from racer_sim.track import TrackError
-from racer_sim.vehicle import VehicleParams
+from racer_sim import sim_messages
 
 # name: (default, description). Declared by the node; the launch-file test checks parameter files against it.
 PARAMETERS: ros_node.ParameterTable = {
@@ -72,8 +75,8 @@ class SimNode(Node):
         self.camera = camera_from(self.p["camera"], grayscale=bool(self.p["grayscale"]))
         self.sim = Simulator(self.track, 1, self.camera, VehicleParams(control_hz=float(self.p["control_hz"])))
         self.vehicle = self.sim.vehicle
-        self.frames = ros_messages.Frames().prefixed(self.p["frame_prefix"])
-        self.encoding = ros_messages.encoding_for(self.camera)
+        self.frames = sim_messages.Frames().prefixed(self.p["frame_prefix"])
+        self.encoding = sim_messages.encoding_for(self.camera)
         self.rng = np.random.default_rng(int(self.p["seed"]))
         self.step_count = 0
         self.command = commands.Drive(0.0, 0.0)
@@ -93,8 +96,8 @@ class SimNode(Node):
         self.create_service(StepSimulation, "step_simulation", self._on_step)
         self.create_service(ResetCar, "reset_car", self._on_reset)
 
-        self.camera_info = ros_messages.camera_info(self.camera, Header(frame_id=self.frames.optical))
-        self.markers_pub.publish(ros_messages.track_markers(self.track, Header(frame_id=self.frames.odom)))
+        self.camera_info = sim_messages.camera_info(self.camera, Header(frame_id=self.frames.optical))
+        self.markers_pub.publish(sim_messages.track_markers(self.track, Header(frame_id=self.frames.odom)))
         start = float(self.p["start_fraction"]) * self.track.length
         self._reset_to(*self.track.pose_at(start, bool(self.p["reverse"])))
         if not self.p["lockstep"]:
@@ -176,7 +179,7 @@ class SimNode(Node):
         self._publish(path_now=self.step_count % int(self.p["path_every_steps"]) == 0)
 
     def _stamp(self):
-        return ros_messages.stamp_from_ns(round(self.step_count * 1e9 / self.vehicle.control_hz))
+        return messages.stamp_from_ns(round(self.step_count * 1e9 / self.vehicle.control_hz))
 
     def _publish(self, path_now: bool) -> None:
         """Everything a state has, under one stamp; the image last so that its arrival means the rest was sent.
@@ -191,19 +194,19 @@ class SimNode(Node):
         if self.p["publish_clock"] and _listened(self.clock_pub):
             self.clock_pub.publish(Clock(clock=stamp))
         if _listened(self.tf_pub):
-            self.tf_pub.publish(ros_messages.transforms(state, stamp, f, self.camera))
+            self.tf_pub.publish(sim_messages.transforms(state, stamp, f, self.camera))
         if _listened(self.odom_pub):
-            self.odom_pub.publish(ros_messages.odometry(state, stamp, f, self.vehicle.wheelbase))
+            self.odom_pub.publish(sim_messages.odometry(state, stamp, f, self.vehicle.wheelbase))
         if _listened(self.car_pub):
-            self.car_pub.publish(ros_messages.car_marker(state, odom_header, self.vehicle))
+            self.car_pub.publish(sim_messages.car_marker(state, odom_header, self.vehicle))
         if path_now and _listened(self.path_pub):
-            self.path_pub.publish(ros_messages.path(self.poses, odom_header))
+            self.path_pub.publish(sim_messages.path(self.poses, odom_header))
         camera_header = Header(stamp=stamp, frame_id=f.optical)
         if _listened(self.info_pub):
             self.camera_info.header = camera_header
             self.info_pub.publish(self.camera_info)
         if _listened(self.image_pub):
-            self.image_pub.publish(ros_messages.image(self.sim.frames[0], camera_header, self.encoding))
+            self.image_pub.publish(messages.image(self.sim.frames[0], camera_header, self.encoding))
 
 
 def _listened(publisher) -> bool:

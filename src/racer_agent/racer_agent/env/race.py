@@ -1,0 +1,164 @@
+"""A time trial for N cars at once: the embedded simulator plus DeepRacer's rules and rewards.
+
+`TimeTrialEnv` (one car) and `TimeTrialVectorEnv` (many cars, one batched render) are thin
+Gymnasium faces over this class, so both follow exactly the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from racer_agent.env import episode
+from racer_agent.env.actions import ActionSpace
+from racer_agent.env.episode import EpisodeTracker
+from racer_agent.env.reward_function import RewardFunction
+from racer_agent.env.reward_params import ParamsBuilder
+from racer_core import simulator as sim_cols
+from racer_core.builtin_tracks import load as load_track
+from racer_core.camera import CameraConfig, camera_from
+from racer_core.scenery import Look
+from racer_core.simulator import Simulator, SimulatorControl
+from racer_core.topdown import TopDownView
+from racer_core.track import Track
+
+DIRECTIONS = ("forward", "reverse", "alternate")
+STARTS = ("round_robin", "start_line")
+
+
+@dataclass
+class RaceConfig:
+    """Everything that defines the task, with DeepRacer's defaults."""
+
+    track: object = "circuit"  # built-in name, route-file path or Track
+    reward_function: object = None  # callable or file; None = racer's default
+    action_space: object = None  # model_metadata action_space (list/dict/path); None = default
+    camera: object = "deepracer_car"  # preset name, CameraConfig, or dict of CameraConfig fields
+    max_steps: int = 2000  # step() calls per episode before truncation (status time_up)
+    direction: str = "forward"
+    start: str = "round_robin"
+    round_robin_advance: float = 0.05  # fraction of the track the start moves per episode
+    randomize: bool = False  # per-episode domain randomisation of the look and camera mount
+
+    def camera_config(self) -> CameraConfig:
+        if isinstance(self.camera, CameraConfig):
+            return self.camera
+        if isinstance(self.camera, dict):
+            spec = dict(self.camera)
+            return camera_from(spec.pop("preset", "deepracer_car"), **spec)
+        return camera_from(str(self.camera))
+
+
+SimulatorFactory = Callable[[Track, int, CameraConfig], SimulatorControl]
+
+
+class Race:
+    """N cars on one track, each in its own episode.
+
+    `simulator` builds what moves the cars and takes their pictures: the embedded simulator by
+    default, or any other implementation of `SimulatorControl` (a ROS or Gazebo simulator).
+    """
+
+    def __init__(self, config: RaceConfig, num_cars: int = 1, simulator: SimulatorFactory | None = None):
+        if config.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {config.direction!r}")
+        if config.start not in STARTS:
+            raise ValueError(f"start must be one of {STARTS}, got {config.start!r}")
+        self.config = config
+        self.num_cars = num_cars
+        self.track = load_track(config.track)
+        self.camera = config.camera_config()
+        self.actions = ActionSpace.from_spec(config.action_space)
+        self.reward_function = RewardFunction.load(config.reward_function)
+        self.reward_functions = [self.reward_function.for_one_car() for _ in range(num_cars)]
+        self.sim: SimulatorControl = (simulator or Simulator)(self.track, num_cars, self.camera)
+        self.params = ParamsBuilder(self.track)
+        self.trackers = [EpisodeTracker(self.track.length, self.track.closed) for _ in range(num_cars)]
+        self.reversed = np.zeros(num_cars, bool)
+        self.episodes = np.zeros(num_cars, np.int64)  # episodes started per car
+        self.paths: list[list[tuple[float, float]]] = [[] for _ in range(num_cars)]
+        self.rng = np.random.default_rng()
+        self._view: TopDownView | None = None
+
+    def seed(self, seed: int | None) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.episodes[:] = 0
+
+    # --------------------------------------------------------------------------- episodes
+    def reset_car(self, car: int, start_fraction: float | None = None, reverse: bool | None = None) -> None:
+        """Begin a new episode for one car (DeepRacer's round-robin start unless told otherwise)."""
+        cfg = self.config
+        n = self.episodes[car]
+        if reverse is None:
+            reverse = cfg.direction == "reverse" or (cfg.direction == "alternate" and n % 2 == 1)
+        if start_fraction is None:
+            start_fraction = 0.0
+            if cfg.start == "round_robin":
+                start_fraction = (car / self.num_cars + n * cfg.round_robin_advance) % 1.0
+        self.episodes[car] += 1
+        self.reversed[car] = reverse
+        if not self.track.closed:
+            start_fraction = min(start_fraction, 0.9)
+        self._place(car, start_fraction * self.track.length)
+        if cfg.randomize:
+            self.sim.set_look(car, Look.random(self.rng), self.camera.jittered(self.rng))
+        m = self.sim.measure(car)
+        self.trackers[car].reset(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+        self.paths[car] = [(float(self.sim.state[car, 0]), float(self.sim.state[car, 1]))]
+
+    def recover_car(self, car: int) -> None:
+        """Put a car that left the road back on the centre line where its progress stands, keeping
+        the episode (DeepRacer's evaluation reset; the caller adds the time penalty)."""
+        tracker = self.trackers[car]
+        driving = tracker.start_along + tracker.covered
+        if self.track.closed:
+            driving %= self.track.length
+        self._place(car, driving)
+        m = self.sim.measure(car)
+        tracker.recovered(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+
+    def _place(self, car: int, driving: float) -> None:
+        """On the centre line at a driving-direction distance from the start line, facing the way of travel."""
+        self.sim.place(car, *self.track.pose_at(driving, bool(self.reversed[car])))
+
+    def _driving_along(self, car: int, m: np.ndarray) -> float:
+        return self.params.driving_distance(m[sim_cols.DIST_ALONG], bool(self.reversed[car]))
+
+    # ------------------------------------------------------------------------------ steps
+    def judge(self, car: int, action, m: np.ndarray) -> tuple[float, str, dict, tuple[float, float]]:
+        """Score one car's decision at its current pose (DeepRacer judges before the physics moves).
+
+        Returns reward, episode status, the params and the (steer deg, speed) command.
+        """
+        steer_deg, speed = self.actions.command(action)
+        tracker = self.trackers[car]
+        tracker.update(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+        params = self.params.build(m, self.sim.state[car], steer_deg, speed, tracker.progress, tracker.steps,
+                                   bool(self.reversed[car]))
+        reward = self.reward_functions[car](params)
+        status = tracker.status(int(m[sim_cols.WHEELS_ON]))
+        if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
+            status = episode.TIME_UP
+        return reward, status, params, (steer_deg, speed)
+
+    def advance(self, commands: np.ndarray) -> None:
+        """Move every car one control period (no pictures yet); `commands` (N, 2) steering deg, speed m/s."""
+        self.sim.move(np.stack([np.radians(commands[:, 0]), commands[:, 1]], axis=1))
+        for car in range(self.num_cars):
+            self.paths[car].append((float(self.sim.state[car, 0]), float(self.sim.state[car, 1])))
+
+    def close(self) -> None:
+        close = getattr(self.sim, "close", None)
+        if close is not None:
+            close()
+
+    def lap_time(self, car: int) -> float:
+        return float(self.sim.time[car])
+
+    def top_down(self) -> np.ndarray:
+        """Bird's-eye RGB picture of the track, the cars and their paths this episode."""
+        if self._view is None:
+            self._view = TopDownView(self.sim.scenery)
+        return self._view.draw(self.sim.state, self.paths)

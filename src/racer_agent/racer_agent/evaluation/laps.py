@@ -1,0 +1,130 @@
+"""Greedy laps, as DeepRacer's evaluation drives them: one lap per car, timed in sim seconds.
+
+The same loop serves the checks during training (several cars from evenly spaced starts, a lap
+ends at the first mistake) and `racer evaluate` (laps from the start line; with a penalty, a car
+that leaves the road waits out the penalty and is put back where its progress stands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from racer_agent.env import episode
+from racer_agent.env.race import Race
+from racer_core import vehicle
+
+Policy = Callable[[np.ndarray], np.ndarray]  # frames (B, H, W, C) uint8 -> actions (B,) or (B, 2)
+MISTAKES = (episode.OFF_TRACK, episode.REVERSED, episode.IMMOBILIZED)
+MAX_RESETS_PER_LAP = 20
+SLOWEST_LAP_SPEED = 0.3  # m/s: a lap slower than this on average is abandoned
+
+
+@dataclass
+class LapResult:
+    completed: bool
+    lap_time_s: float  # sim seconds including penalties (up to the end of the attempt if not completed)
+    progress: float  # percent
+    off_track: int = 0
+    reversed: int = 0
+    immobilized: int = 0
+    status: str = episode.IN_PROGRESS  # how the attempt ended
+    path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), repr=False)  # (T, 2) car origin
+    speeds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (T,)
+    frames: list[np.ndarray] | None = field(default=None, repr=False)  # camera frames, when recorded
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        for key in ("path", "speeds", "frames"):
+            d.pop(key)
+        d["lap_time_s"] = round(self.lap_time_s, 3)
+        d["progress"] = round(self.progress, 2)
+        return d
+
+
+def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds: float | None = None,
+               record_frames: bool = False, record_top_down: bool = False) -> tuple[list[LapResult], list]:
+    """One lap per car of `race` (which needs len(starts) cars), all driven at once.
+
+    Returns the laps and, with `record_top_down`, the bird's-eye pictures of every step.
+    """
+    n = len(starts)
+    if race.num_cars != n:
+        raise ValueError(f"race has {race.num_cars} cars for {n} starts")
+    for car, start in enumerate(starts):
+        race.reset_car(car, start_fraction=start, reverse=False)
+    dt = race.sim.vehicle.dt
+    max_steps = int(race.track.length / SLOWEST_LAP_SPEED / dt)
+    laps = [LapResult(False, 0.0, 0.0) for _ in range(n)]
+    paths: list[list[np.ndarray]] = [[race.sim.state[c, :2].copy()] for c in range(n)]
+    speeds: list[list[float]] = [[0.0] for _ in range(n)]
+    frames: list[list[np.ndarray]] = [[] for _ in range(n)]
+    top_down: list[np.ndarray] = []
+    active = np.ones(n, bool)
+    commands = np.zeros((n, 2))
+    race.sim.render()
+    for _step in range(max_steps):
+        if record_frames:
+            for car in np.nonzero(active)[0]:
+                frames[car].append(race.sim.frames[car].copy())
+        if record_top_down:
+            top_down.append(race.top_down())
+        actions = policy(race.sim.frames)
+        measures = race.sim.measure()
+        for car in np.nonzero(active)[0]:
+            _reward, status, _params, commands[car] = race.judge(car, actions[car], measures[car])
+            lap = laps[car]
+            lap.progress = race.trackers[car].progress
+            if status == episode.LAP_COMPLETE:
+                lap.completed, lap.status, active[car] = True, status, False
+            elif status in MISTAKES:
+                setattr(lap, status, getattr(lap, status) + 1)  # the statuses name the counters
+                resets = lap.off_track + lap.reversed + lap.immobilized
+                if penalty_seconds is None or resets > MAX_RESETS_PER_LAP:
+                    lap.status, active[car] = status, False
+                else:
+                    lap.lap_time_s += penalty_seconds
+                    race.recover_car(car)
+                    commands[car] = 0.0
+        if not active.any():
+            break
+        commands[~active] = 0.0
+        race.advance(commands)
+        race.sim.render()
+        for car in np.nonzero(active)[0]:
+            laps[car].lap_time_s += dt
+            paths[car].append(race.sim.state[car, :2].copy())
+            speeds[car].append(float(race.sim.state[car, vehicle.SPEED]))
+    for car, lap in enumerate(laps):
+        if active[car]:
+            lap.status = episode.TIME_UP
+        lap.path, lap.speeds = np.array(paths[car]), np.array(speeds[car])
+        lap.frames = frames[car] if record_frames else None
+    return laps, top_down
+
+
+def spread_laps(race: Race, policy: Policy) -> list[LapResult]:
+    """One greedy lap per car from evenly spaced starts, each ending at its first mistake: the check
+    run during training and by the learning benchmark (a lap from every part of the track)."""
+    n = race.num_cars
+    return drive_laps(race, policy, [i / n for i in range(n)])[0]
+
+
+def summarise(laps: list[LapResult], reference_lap_time_s: float | None = None) -> dict:
+    """The numbers the DeepRacer console shows for an evaluation, plus lap time / reference."""
+    times = [lap.lap_time_s for lap in laps if lap.completed]
+    mean = float(np.mean(times)) if times else None
+    out = {
+        "laps": [lap.summary() for lap in laps],
+        "completed_laps": len(times),
+        "mean_progress": round(float(np.mean([lap.progress for lap in laps])), 2),
+        "mean_lap_time_s": round(mean, 3) if mean is not None else None,
+        "best_lap_time_s": round(min(times), 3) if times else None,
+        "off_track_count": int(sum(lap.off_track for lap in laps)),
+        "reference_lap_time_s": round(reference_lap_time_s, 3) if reference_lap_time_s else None,
+    }
+    out["lap_time_over_reference"] = (round(mean / reference_lap_time_s, 3)
+                                      if mean is not None and reference_lap_time_s else None)
+    return out

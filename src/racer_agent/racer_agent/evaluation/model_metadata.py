@@ -1,0 +1,84 @@
+"""model_metadata.json: DeepRacer's schema, plus a `racer` block that pins the preprocessing.
+
+DeepRacer's keys (action_space, action_space_type, sensor, neural_network, training_algorithm,
+version) let the console's tooling read racer models. The `racer` block says exactly what the
+network expects, so an inference node on the car builds the same input as training did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from racer_agent.env.actions import ActionSpace, ActionSpaceError
+from racer_core.camera import CameraConfig
+from racer_core.scenery import GRAY_WEIGHTS
+
+FILENAME = "model_metadata.json"
+
+
+class MetadataError(ValueError):
+    """A model_metadata.json that is missing, unreadable or inconsistent with its model."""
+
+
+def build(actions: ActionSpace, network: str, camera: CameraConfig) -> dict:
+    meta = {
+        **actions.to_metadata(),
+        "sensor": ["FRONT_FACING_CAMERA"],
+        "neural_network": network,
+        "training_algorithm": "clipped_ppo",
+        "version": "5",
+    }
+    meta["racer"] = {
+        "input": {"name": "observation", "layout": "NHWC", "dtype": "float32",
+                  "shape": [1, camera.height, camera.width, camera.channels],
+                  "normalisation": "raw pixel values 0-255; the model divides by 255 and downsamples itself"},
+        "grayscale_weights": list(GRAY_WEIGHTS) if camera.grayscale else None,
+        "resize": "INTER_AREA to width x height",
+        "camera": dataclasses.asdict(camera),
+        "output": {"name": "action", "meaning": "probabilities over action_space" if actions.kind == "discrete"
+                   else "mean (steering, speed) in [-1, 1], rescaled linearly to the ranges"},
+        "control_hz": 15,
+    }
+    return meta
+
+
+def write(meta: dict, directory: str | Path) -> Path:
+    path = Path(directory) / FILENAME
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def read(path: str | Path) -> dict:
+    """Read and check a racer model_metadata.json (file or the directory holding it)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / FILENAME
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"{path}: cannot read model metadata ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise MetadataError(f"{path}: model metadata must be a JSON object")
+    try:
+        ActionSpace.from_spec(meta)
+    except ActionSpaceError as exc:
+        raise MetadataError(f"{path}: {exc}") from exc
+    try:
+        shape = meta["racer"]["input"]["shape"]
+        if len(shape) != 4 or not all(isinstance(v, int) and v > 0 for v in shape[1:]):
+            raise ValueError(shape)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MetadataError(f"{path}: racer.input.shape must be [1, height, width, channels] ({exc!r})") from exc
+    return meta
+
+
+def camera_of(meta: dict) -> CameraConfig:
+    fields = {f.name for f in dataclasses.fields(CameraConfig)}
+    return CameraConfig(**{k: v for k, v in meta["racer"]["camera"].items() if k in fields})
+
+
+def frame_shape(meta: dict) -> tuple[int, int, int]:
+    _, h, w, c = meta["racer"]["input"]["shape"]
+    return (h, w, c)

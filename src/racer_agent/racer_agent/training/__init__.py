@@ -1,0 +1,1 @@
+"""Learning: the PPO loop, its networks, configuration, run directory and checkpoints."""

@@ -1,0 +1,148 @@
+"""Training configuration: DeepRacer's hyperparameter names plus what racer adds around them.
+
+`Hyperparameters` keeps DeepRacer's keys and console defaults, so a `hyperparameters.json` from the
+console or deepracer-for-cloud loads unchanged. `TrainConfig` is the whole job (task, network,
+budgets); racer's shipped `configs/default.json` overrides a few values for CPU speed, each one
+measured (see the README's benchmark table).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+LOSS_TYPES = ("huber", "mean squared error")
+# Keys a DeepRacer hyperparameters.json may carry that do not apply to clipped PPO on racer: accepted, unused.
+IGNORED_DEEPRACER_KEYS = frozenset({"e_greedy_value", "epsilon_steps", "exploration_type", "stack_size",
+                                    "term_cond_avg_score", "term_cond_max_episodes", "sac_alpha"})
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that training cannot use."""
+
+
+@dataclass
+class Hyperparameters:
+    """DeepRacer's names and console defaults; the PPO internals it fixes are constants in ppo.py."""
+
+    batch_size: int = 64
+    num_epochs: int = 10
+    lr: float = 3e-4
+    beta_entropy: float = 0.01
+    discount_factor: float = 0.99
+    loss_type: str = "huber"
+    num_episodes_between_training: int = 20
+
+    def check(self) -> None:
+        try:  # hyperparameters.json files in the wild carry numbers as strings too
+            for f in dataclasses.fields(self):
+                if f.type in ("int", "float"):
+                    setattr(self, f.name, (int if f.type == "int" else float)(getattr(self, f.name)))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"hyperparameters: {exc}") from exc
+        if self.loss_type not in LOSS_TYPES:
+            raise ConfigError(f"loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
+        if not (0.0 <= self.discount_factor <= 1.0):
+            raise ConfigError(f"discount_factor must lie in [0, 1], got {self.discount_factor}")
+        if not (0.0 < self.lr <= 1e-2):
+            raise ConfigError(f"lr must lie in (0, 1e-2], got {self.lr}")
+        for key in ("batch_size", "num_epochs", "num_episodes_between_training"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if self.beta_entropy < 0:
+            raise ConfigError(f"beta_entropy must be >= 0, got {self.beta_entropy}")
+
+
+@dataclass
+class TrainConfig:
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
+    track: str = "circuit"  # built-in name or route file
+    reward: str | None = None  # reward function file; None = racer's default
+    actions: Any = None  # model_metadata.json path or its action_space; None = racer's default
+    camera: Any = "deepracer_car"  # camera preset name or dict of CameraConfig fields
+    randomize: bool = False  # per-episode domain randomisation of the pictures
+    max_steps: int = 2000  # per training episode (truncation, bootstrapped)
+    network: str = "RACER_SMALL"  # or DEEP_CONVOLUTIONAL_NETWORK_SHALLOW
+    num_cars: int = 16  # simulated cars collecting experience at once (one batched env)
+    max_samples_per_iteration: int = 10_000  # DeepRacer's (silent) cap, made explicit
+    eval_every_s: float = 5.0  # wall seconds between greedy evaluations
+    eval_laps: int = 3  # cars evaluated at once, from evenly spaced starts
+    patience_evals: int = 6  # early stop: all eval laps done and the best lap time unchanged this many evals
+    minutes: float = 10.0  # wall-clock budget
+    steps: int | None = None  # environment-step (sample) budget
+    seed: int = 0
+    torch_threads: int = 2
+    sim: str = "embedded"  # embedded (in process) or ros (lock-step simulator nodes, one per car)
+    sim_timeout_s: float = 5.0  # ros: a simulator silent this long is an error
+
+    def check(self) -> None:
+        self.hyperparameters.check()
+        from racer_agent.training.networks import ARCHITECTURES
+
+        if self.network not in ARCHITECTURES:
+            raise ConfigError(f"network must be one of {sorted(ARCHITECTURES)}, got {self.network!r}")
+        if self.num_cars < 1 or self.eval_laps < 1:
+            raise ConfigError("num_cars and eval_laps must be at least 1")
+        if self.minutes <= 0 or (self.steps is not None and self.steps <= 0):
+            raise ConfigError("the training budget (minutes, steps) must be positive")
+        if self.sim not in ("embedded", "ros"):
+            raise ConfigError(f"sim must be embedded or ros, got {self.sim!r}")
+        if self.sim == "ros" and self.randomize:
+            raise ConfigError("with sim ros the simulator nodes randomise: set their `randomize` parameter")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def load(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+    """racer's default config, updated from a file (JSON or YAML; racer config or DeepRacer
+    hyperparameters.json) and then from `overrides` (None values ignored)."""
+    data = _read(CONFIG_DIR / "default.json")
+    if path is not None:
+        _merge(data, _read(Path(path)), str(path))
+    _merge(data, {k: v for k, v in overrides.items() if v is not None}, "command line")
+    try:
+        config = TrainConfig(**{**data, "hyperparameters": Hyperparameters(**data.get("hyperparameters", {}))})
+    except TypeError as exc:
+        raise ConfigError(f"configuration: {exc}") from exc
+    config.check()
+    return config
+
+
+def _read(path: Path) -> dict:
+    try:
+        text = path.read_text()
+        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except (OSError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: configuration must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _merge(data: dict, update: dict, source: str) -> None:
+    """Top-level DeepRacer hyperparameter keys (a hyperparameters.json) go into `hyperparameters`."""
+    hp_names = {f.name for f in dataclasses.fields(Hyperparameters)}
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    hp = dict(data.get("hyperparameters", {}))
+    for key, value in update.items():
+        if key in IGNORED_DEEPRACER_KEYS:
+            continue
+        if key in hp_names:
+            hp[key] = value
+        elif key == "hyperparameters":
+            unknown = set(value) - hp_names - IGNORED_DEEPRACER_KEYS
+            if unknown:
+                raise ConfigError(f"{source}: unknown hyperparameters {sorted(unknown)}")
+            hp.update({k: v for k, v in value.items() if k in hp_names})
+        elif key in known:
+            data[key] = value
+        else:
+            raise ConfigError(f"{source}: unknown configuration key {key!r} (known: {sorted(known | hp_names)})")
+    data["hyperparameters"] = hp

@@ -1,0 +1,103 @@
+"""The files of one training run, where users (and `racer evaluate`/`export`) expect them.
+
+    RUN/config.json                 resolved configuration (re-runnable with --config)
+    RUN/reward_function.py          copy of the reward function trained with
+    RUN/model_metadata.json         DeepRacer schema + racer's preprocessing block
+    RUN/checkpoints/latest.pt       last iteration (resume from here)
+    RUN/checkpoints/best.pt         best greedy evaluation (progress, then lap time)
+    RUN/metrics/episodes.csv        one row per episode (columns: EPISODE_COLUMNS)
+    RUN/metrics/iterations.csv      one row per PPO iteration (columns: ITERATION_COLUMNS)
+    RUN/tensorboard/                TensorBoard events
+    RUN/plots/*.png                 reward and progress per episode and per iteration
+    RUN/evaluation/                 final evaluation (JSON, driven lines)
+    RUN/model/                      exported model.onnx + model_metadata.json
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from racer_agent.training import checkpoint
+
+EPISODE_COLUMNS = ("iteration", "episode", "phase", "car", "reward", "progress", "status", "steps",
+                   "lap_time_s", "samples", "wall_s")
+ITERATION_COLUMNS = ("iteration", "samples", "wall_s", "episodes", "mean_reward", "mean_progress",
+                     "completion_rate", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
+                     "samples_per_s", "eval_progress", "eval_completed", "eval_lap_time_s")
+
+
+class RunDirectory:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.config = self.root / "config.json"
+        self.reward = self.root / "reward_function.py"
+        self.metadata = self.root / "model_metadata.json"
+        self.checkpoints = self.root / "checkpoints"
+        self.latest = self.checkpoints / "latest.pt"
+        self.best = self.checkpoints / "best.pt"
+        self.metrics = self.root / "metrics"
+        self.episodes_csv = self.metrics / "episodes.csv"
+        self.iterations_csv = self.metrics / "iterations.csv"
+        self.tensorboard = self.root / "tensorboard"
+        self.plots = self.root / "plots"
+        self.evaluation = self.root / "evaluation"
+        self.model = self.root / "model"
+
+    def create(self, config: dict, reward_source: Path, metadata: dict) -> None:
+        for d in (self.root, self.checkpoints, self.metrics, self.plots):
+            d.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(json.dumps(config, indent=2) + "\n")
+        if reward_source.resolve() != self.reward.resolve():
+            shutil.copyfile(reward_source, self.reward)
+        self.metadata.write_text(json.dumps(metadata, indent=2) + "\n")
+
+    def load_config(self) -> dict:
+        try:
+            return json.loads(self.config.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{self.root} is not a racer run directory ({exc})") from exc
+
+    def checkpoint_for_driving(self) -> Path:
+        """best.pt when an evaluation has produced one, else latest.pt."""
+        for path in (self.best, self.latest):
+            if path.is_file():
+                return path
+        raise checkpoint.CheckpointError(f"{self.root} has no checkpoint (looked for {self.best} and {self.latest})")
+
+
+class CsvLog:
+    """Append-only CSV with a fixed header; flushed per row so a killed run keeps its metrics."""
+
+    def __init__(self, path: Path, columns: tuple[str, ...]):
+        self.columns = columns
+        new = not path.is_file() or path.stat().st_size == 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", newline="")
+        self._writer = csv.DictWriter(self._file, fieldnames=columns, extrasaction="ignore")
+        if new:
+            self._writer.writeheader()
+
+    def write(self, row: dict) -> None:
+        self._writer.writerow({k: _fmt(row.get(k)) for k in self.columns})
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_csv(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -1,0 +1,53 @@
+"""One training session as `racer train` and the trainer node run it: train, then evaluate the best
+model, export it and draw the curves, printing where everything went."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from racer_agent.evaluation.export import export
+from racer_agent.evaluation.report import evaluate
+from racer_agent.training import config as train_config
+from racer_agent.training.curves import save_training_curves
+from racer_agent.training.trainer import Trainer
+
+
+def report_error(exc: BaseException) -> int:
+    print(f"racer: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> int:
+    """Train, then (unless interrupted) evaluate the best model, export it and draw the curves."""
+    if resume:
+        out = Path(resume)
+        cfg = train_config.load(config_file or out / "config.json", **overrides)
+    else:
+        out = Path(out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
+        if (out / "config.json").exists():
+            raise ValueError(f"{out} already holds a run; use --resume {out} or another --out")
+        cfg = train_config.load(config_file, **overrides)
+    trainer = Trainer(cfg, out, resume=bool(resume), show_progress=not quiet)
+    try:
+        outcome = trainer.train()
+    except (ValueError, RuntimeError, OSError) as exc:
+        kept = trainer.run.latest if trainer.run.latest.is_file() else "none yet"
+        raise RuntimeError(f"{exc}\nlast good checkpoint: {kept}") from exc
+    finally:
+        save_training_curves(trainer.run)
+    p = outcome.progress
+    run = outcome.run
+    print(f"stopped: {outcome.reason} after {p.iteration} iterations, {p.samples} samples, {p.wall_s:.0f} s")
+    if outcome.reason == "interrupted":
+        print(f"checkpoint: {run.latest}\nresume with: racer train --resume {run.root}")
+        return 0
+    report = evaluate(run.root, laps=3)
+    exported = export(run.root, run.model)
+    print(f"evaluation: {report['completed_laps']}/3 laps, mean lap {report['mean_lap_time_s']} s, "
+          f"reference {report['reference_lap_time_s']} s, off track {report['off_track_count']}")
+    print(f"run directory: {run.root}\n  model (ONNX):  {exported['model']}\n"
+          f"  checkpoints:   {run.checkpoints}\n  plots:         {run.plots}\n"
+          f"  evaluation:    {run.evaluation}\n  metrics:       {run.metrics} (TensorBoard: {run.tensorboard})")
+    return 0

@@ -1,0 +1,349 @@
+"""DeepRacer-style PPO training on the embedded simulator, in one readable loop.
+
+An iteration (DeepRacer's "policy training iteration"): the N cars of one batched env drive with
+the stochastic policy until `num_episodes_between_training` episodes have ended (at most
+`max_samples_per_iteration` samples), then PPO runs `num_epochs` over the rollout. Every
+`eval_every_s` wall seconds the greedy policy drives `eval_laps` laps from evenly spaced starts;
+the best evaluation is kept as `best.pt`.
+
+Shapes: T steps x N cars per rollout; frames (T, N, C, h, w) already prepared for the network
+(downscaled once, not once per epoch); everything else (T, N).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+from tqdm import tqdm
+
+import racer_agent  # noqa: F401  (registers the env)
+from racer_agent.env import episode
+from racer_agent.env.actions import ActionSpace
+from racer_agent.env.race import Race, RaceConfig, SimulatorFactory
+from racer_agent.env.reward_function import DEFAULT_REWARD_FILE, RewardFunctionError
+from racer_agent.evaluation import model_metadata
+from racer_agent.evaluation.laps import spread_laps, summarise
+from racer_agent.evaluation.policy import TorchPolicy, build_model
+from racer_agent.training import checkpoint, ppo
+from racer_agent.training.advantage import gae
+from racer_agent.training.config import TrainConfig
+from racer_agent.training.run_directory import EPISODE_COLUMNS, ITERATION_COLUMNS, CsvLog, RunDirectory
+from racer_core.simulator_errors import SimulatorUnavailable
+
+CHECKPOINT_FORMAT = 1
+IMPROVEMENT = 0.995  # a lap time counts as better when it beats the best by 0.5 %
+
+
+@dataclass
+class Progress:
+    """Counters that survive a resume (stored in the checkpoint)."""
+
+    iteration: int = 0
+    samples: int = 0
+    episodes: int = 0
+    wall_s: float = 0.0  # training wall time over all sessions of this run
+    best_eval_progress: float = -1.0
+    best_lap_time_s: float = math.inf  # best mean eval lap time with every lap complete
+    evals_without_improvement: int = 0
+    first_lap_wall_s: float = math.inf  # first greedy evaluation with a completed lap
+    all_laps_wall_s: float = math.inf  # first greedy evaluation with every lap completed
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+
+@dataclass
+class _Cars:
+    """What carries over from one rollout to the next for the N training cars."""
+
+    obs: torch.Tensor  # (N, C, h, w) prepared frames
+    needs_reset: torch.Tensor  # (N,) bool: the next step is an autoreset step
+    returns: np.ndarray  # (N,) reward of each car's current episode so far
+    steps: np.ndarray  # (N,) steps of each car's current episode so far
+
+
+@dataclass
+class Outcome:
+    reason: str  # time budget, step budget, converged, interrupted
+    progress: Progress
+    run: RunDirectory
+    last_eval: dict = field(default_factory=dict)
+
+
+def _simulator(config: TrainConfig) -> SimulatorFactory | None:
+    """None: the embedded simulator in this process; ros: one lock-step simulator node per car."""
+    if config.sim != "ros":
+        return None
+    from racer_agent.ros.simulator import RosSimulator
+
+    return functools.partial(RosSimulator, timeout_s=config.sim_timeout_s)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True):
+        config.check()
+        self.config = config
+        self.hp = config.hyperparameters
+        self.run = RunDirectory(out)
+        self.show_progress = show_progress
+        torch.set_num_threads(config.torch_threads)
+        torch.manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
+
+        race = dict(track=config.track, reward_function=config.reward, action_space=config.actions,
+                    camera=config.camera, max_steps=config.max_steps)
+        self.env = gym.make_vec("racer/TimeTrial-v0", num_envs=config.num_cars, randomize=config.randomize,
+                                simulator=_simulator(config), **race)
+        self.eval_race = Race(RaceConfig(**race, start="start_line"), num_cars=config.eval_laps)
+        self.actions: ActionSpace = self.env.unwrapped.race.actions
+        camera = self.eval_race.camera
+        self.model = build_model(config.network, camera.shape, self.actions)
+        self.optimizer = ppo.make_optimizer(self.model, self.hp)
+        self.metadata = model_metadata.build(self.actions, config.network, camera)
+        self.progress = Progress()
+        if resume:
+            self._restore()
+        else:
+            reward = self.eval_race.reward_function.source or DEFAULT_REWARD_FILE
+            self.run.create(config.to_dict(), Path(reward), self.metadata)
+        self.episodes_log = CsvLog(self.run.episodes_csv, EPISODE_COLUMNS)
+        self.iterations_log = CsvLog(self.run.iterations_csv, ITERATION_COLUMNS)
+        self._stop_signal: str | None = None
+        self._writer = None
+
+    # ----------------------------------------------------------------------------- the loop
+    def train(self) -> Outcome:
+        cfg, p = self.config, self.progress
+        session_start = time.perf_counter()
+        wall_at_start, samples_at_start = p.wall_s, p.samples
+        budget_s = cfg.minutes * 60.0
+        cars = self._start_cars()
+        last_eval = time.perf_counter()
+        eval_summary: dict = {}
+        reason = "time budget"
+        bar = tqdm(total=int(budget_s), unit="s", disable=not self.show_progress, dynamic_ncols=True,
+                   bar_format="{desc} {percentage:3.0f}%|{bar}| {n}/{total} s {postfix}")
+        previous = self._install_signal_handlers()
+        try:
+            while True:
+                iteration_start = time.perf_counter()
+                batch, finished = self._collect(cars)
+                if self._stop_signal:
+                    reason = "interrupted"
+                    break
+                losses = ppo.update(self.model, self.optimizer, batch, self.hp, self.generator)
+                p.iteration += 1
+                p.samples += len(batch)
+                p.episodes += len(finished)
+                p.wall_s = wall_at_start + time.perf_counter() - session_start
+                for row in finished:
+                    self.episodes_log.write({**row, "iteration": p.iteration, "samples": p.samples,
+                                             "wall_s": p.wall_s})
+
+                eval_row: dict = {}
+                if time.perf_counter() - last_eval >= cfg.eval_every_s:
+                    eval_summary = self._evaluate()
+                    last_eval = time.perf_counter()
+                    eval_row = {"eval_progress": eval_summary["mean_progress"],
+                                "eval_completed": eval_summary["completed_laps"],
+                                "eval_lap_time_s": eval_summary["mean_lap_time_s"]}
+                    self._save(self.run.latest)
+                p.wall_s = wall_at_start + time.perf_counter() - session_start
+                self._log_iteration(finished, losses, len(batch), time.perf_counter() - iteration_start, eval_row)
+                bar.n = min(int(p.wall_s - wall_at_start), bar.total)
+                bar.set_postfix_str(self._postfix(finished))
+
+                if p.wall_s - wall_at_start >= budget_s:
+                    reason = "time budget"
+                    break
+                if cfg.steps is not None and p.samples - samples_at_start >= cfg.steps:
+                    reason = "step budget"
+                    break
+                if p.evals_without_improvement >= cfg.patience_evals:
+                    reason = "converged"
+                    break
+        except (RewardFunctionError, SimulatorUnavailable):
+            self._save(self.run.latest)  # the model is fine, the reward function or simulator is not: keep the work
+            raise
+        finally:
+            self.env.close()
+            self._restore_signal_handlers(previous)
+            bar.close()
+            self.episodes_log.close()
+            self.iterations_log.close()
+            if self._writer is not None:
+                self._writer.close()
+        self._save(self.run.latest)
+        return Outcome(reason, p, self.run, eval_summary)
+
+    def _start_cars(self) -> _Cars:
+        obs, _ = self.env.reset(seed=self.config.seed + self.progress.iteration)
+        n = self.config.num_cars
+        return _Cars(obs=self.model.prepare(torch.from_numpy(obs)), needs_reset=torch.zeros(n, dtype=torch.bool),
+                     returns=np.zeros(n), steps=np.zeros(n, np.int64))
+
+    def _collect(self, cars: _Cars) -> tuple[ppo.Batch, list[dict]]:
+        """Drive the stochastic policy until enough episodes ended; the rollout as a PPO batch."""
+        cfg, hp = self.config, self.hp
+        frames, actions, logprobs, values, rewards, terminated, ended, valid = ([] for _ in range(8))
+        finished: list[dict] = []
+        while True:
+            with torch.no_grad():
+                actor_out, value = self.model(cars.obs)  # (N, K|2), (N,)
+                dist = self.model.distribution(actor_out)
+                action = dist.sample()  # (N,) or (N, 2)
+                logprob = dist.log_prob(action)  # (N,)
+            next_obs, reward, term, trunc, info = self.env.step(action.numpy())
+            frames.append(cars.obs)
+            actions.append(action)
+            logprobs.append(logprob)
+            values.append(value)
+            rewards.append(torch.as_tensor(reward, dtype=torch.float32))
+            terminated.append(torch.as_tensor(term))
+            ended.append(torch.as_tensor(term | trunc))
+            valid.append(~cars.needs_reset)  # an autoreset step ignored the action: not a sample
+            counted = ~cars.needs_reset.numpy()
+            cars.returns += np.where(counted, reward, 0.0)
+            cars.steps += counted
+            for car in np.nonzero(term | trunc)[0]:
+                finished.append(self._episode_row(car, cars.returns[car], cars.steps[car], info))
+                cars.returns[car], cars.steps[car] = 0.0, 0
+            cars.needs_reset = ended[-1]
+            cars.obs = self.model.prepare(torch.from_numpy(next_obs))
+            if (len(finished) >= hp.num_episodes_between_training or self._stop_signal
+                    or len(frames) * cfg.num_cars >= cfg.max_samples_per_iteration):
+                break
+        with torch.no_grad():
+            _, last_value = self.model(cars.obs)  # V of the state after the last step (bootstraps truncation)
+
+        values_t = torch.stack(values)  # (T, N)
+        next_values = torch.cat([values_t[1:], last_value[None]])  # (T, N): V(s_{t+1})
+        advantages, returns = gae(torch.stack(rewards), values_t, next_values, torch.stack(terminated),
+                                  torch.stack(ended), hp.discount_factor, ppo.GAE_LAMBDA)
+        mask = torch.stack(valid).flatten()  # (T*N,)
+        batch = ppo.Batch(
+            frames=torch.stack(frames).flatten(0, 1)[mask],  # (S, C, h, w) prepared
+            actions=torch.stack(actions).flatten(0, 1)[mask],  # (S,) or (S, 2)
+            logprobs=torch.stack(logprobs).flatten()[mask],
+            values=values_t.flatten()[mask],
+            advantages=advantages.flatten()[mask],
+            returns=returns.flatten()[mask],
+        )
+        return batch, finished
+
+    # ---------------------------------------------------------------------------- evaluation
+    def _evaluate(self) -> dict:
+        """Greedy laps from evenly spaced starts; updates best.pt and the early-stop counters."""
+        p, n = self.progress, self.config.eval_laps
+        laps = spread_laps(self.eval_race, TorchPolicy(self.model, self.metadata))
+        summary = summarise(laps)
+        completed, mean_progress, mean_time = summary["completed_laps"], summary["mean_progress"], \
+            summary["mean_lap_time_s"]
+        for car, lap in enumerate(laps):
+            self.episodes_log.write({"iteration": p.iteration, "episode": "", "phase": "eval", "car": car,
+                                     "reward": "", "progress": lap.progress, "status": lap.status,
+                                     "steps": len(lap.path) - 1,
+                                     "lap_time_s": lap.lap_time_s if lap.completed else None,
+                                     "samples": p.samples, "wall_s": p.wall_s})
+        if completed:
+            p.first_lap_wall_s = min(p.first_lap_wall_s, p.wall_s)
+        all_done = completed == n
+        if all_done:
+            p.all_laps_wall_s = min(p.all_laps_wall_s, p.wall_s)
+            if mean_time < p.best_lap_time_s * IMPROVEMENT:
+                p.evals_without_improvement = 0
+            else:
+                p.evals_without_improvement += 1
+        if (mean_progress, -(mean_time or math.inf)) > (p.best_eval_progress, -p.best_lap_time_s):
+            p.best_eval_progress = mean_progress
+            if all_done:
+                p.best_lap_time_s = min(p.best_lap_time_s, mean_time)
+            self._save(self.run.best)
+        self._tensorboard({"eval/progress": mean_progress, "eval/completed_laps": completed,
+                           **({"eval/lap_time_s": mean_time} if mean_time else {})})
+        return summary
+
+    # ------------------------------------------------------------------------- bookkeeping
+    def _episode_row(self, car: int, reward: float, steps: int, info: dict) -> dict:
+        status = info["episode_status"][car]
+        return {"episode": self.progress.episodes, "phase": "train", "car": int(car), "reward": float(reward),
+                "progress": float(info["progress"][car]), "status": status, "steps": int(steps),
+                "lap_time_s": float(info["lap_time"][car]) if status == episode.LAP_COMPLETE else None}
+
+    def _log_iteration(self, finished: list[dict], losses: dict, samples: int, seconds: float, eval_row: dict):
+        p = self.progress
+        row = {"iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s, "episodes": len(finished),
+               "mean_reward": float(np.mean([r["reward"] for r in finished])) if finished else None,
+               "mean_progress": float(np.mean([r["progress"] for r in finished])) if finished else None,
+               "completion_rate": (sum(r["status"] == episode.LAP_COMPLETE for r in finished) / len(finished)
+                                   if finished else None),
+               "samples_per_s": samples / max(seconds, 1e-9), **losses, **eval_row}
+        self.iterations_log.write(row)
+        self._tensorboard({f"train/{k}": v for k, v in row.items()
+                           if k not in ("iteration", "samples", "eval_progress", "eval_completed",
+                                        "eval_lap_time_s") and v is not None})
+
+    def _tensorboard(self, scalars: dict) -> None:
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.run.tensorboard))
+        for key, value in scalars.items():
+            self._writer.add_scalar(key, value, self.progress.samples)
+
+    def _postfix(self, finished: list[dict]) -> str:
+        p = self.progress
+        prog = np.mean([r["progress"] for r in finished]) if finished else 0.0
+        done = np.mean([r["status"] == episode.LAP_COMPLETE for r in finished]) if finished else 0.0
+        best = f"{p.best_lap_time_s:.2f}s" if math.isfinite(p.best_lap_time_s) else "-"
+        return f"it {p.iteration} progress {prog:.0f}% laps {100 * done:.0f}% best lap {best}"
+
+    def _save(self, path: Path) -> None:
+        checkpoint.save({
+            "format": CHECKPOINT_FORMAT,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "metadata": self.metadata,
+            "progress": self.progress.to_dict(),
+            "torch_rng": torch.get_rng_state(),
+        }, path)
+
+    def _restore(self) -> None:
+        if not self.run.latest.is_file():
+            raise checkpoint.CheckpointError(f"cannot resume: {self.run.latest} does not exist")
+        state = checkpoint.load(self.run.latest)
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise checkpoint.CheckpointError(f"{self.run.latest}: unknown checkpoint format {state.get('format')}")
+        if state["metadata"]["neural_network"] != self.config.network:
+            raise checkpoint.CheckpointError(
+                f"{self.run.latest} holds a {state['metadata']['neural_network']} network, config asks for "
+                f"{self.config.network}")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.progress = Progress(**state["progress"])
+        torch.set_rng_state(state["torch_rng"])
+
+    def _install_signal_handlers(self) -> dict:
+        def handler(signum, _frame):
+            self._stop_signal = signal.Signals(signum).name
+
+        previous = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[sig] = signal.signal(sig, handler)
+            except ValueError:  # not the main thread: the caller handles signals
+                pass
+        return previous
+
+    @staticmethod
+    def _restore_signal_handlers(previous: dict) -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

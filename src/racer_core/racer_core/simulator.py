@@ -1,0 +1,183 @@
+"""The embedded simulator: N cars on one track, stepped together, each with its own camera.
+
+It knows physics, pictures and geometry, not rules: episodes, rewards and ROS live elsewhere and
+read what `measure` reports. Every per-car array has the car as its first axis so that one compiled
+call serves one car or a hundred.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numba as nb
+import numpy as np
+
+from racer_core import camera as cam
+from racer_core import track_math, vehicle
+from racer_core.scenery import Look, Scenery
+from racer_core.track import Track
+from racer_core.vehicle import VehicleParams
+
+FRONT_OFFSET = 0.14  # m: DeepRacer reports the position of a point this far ahead of the car origin
+
+# Columns of `measure`'s result.
+FRONT_X, FRONT_Y, SEGMENT, SEG_T, DIST_ALONG, DIST_CENTER, LEFT, WIDTH, WHEELS_ON = range(9)
+MEASURE_SIZE = 9
+
+
+@nb.njit(cache=True)
+def _measure(state, center, inner, outer, cum, widths, closed, wheels, front, reach, hints, out):
+    n_wheels = wheels.shape[0]
+    for k in range(state.shape[0]):
+        x, y, yaw = state[k, 0], state[k, 1], state[k, 2]
+        c, s = np.cos(yaw), np.sin(yaw)
+        fx, fy = x + front * c, y + front * s
+        i, t, dist = track_math.closest_segment(center, fx, fy, hints[k], closed, reach)
+        hints[k] = i
+        ax, ay, bx, by = center[i, 0], center[i, 1], center[i + 1, 0], center[i + 1, 1]
+        cross = (bx - ax) * (fy - ay) - (by - ay) * (fx - ax)
+        on = 0
+        for w in range(n_wheels):
+            wx = x + c * wheels[w, 0] - s * wheels[w, 1]
+            wy = y + s * wheels[w, 0] + c * wheels[w, 1]
+            if track_math.on_road(inner, outer, wx, wy, i, closed):
+                on += 1
+        out[k, 0], out[k, 1], out[k, 2], out[k, 3] = fx, fy, i, t
+        out[k, 4] = cum[i] + t * (cum[i + 1] - cum[i])
+        out[k, 5] = dist
+        out[k, 6] = 1.0 if cross > 0 else 0.0
+        out[k, 7] = (1 - t) * widths[i] + t * widths[i + 1]
+        out[k, 8] = on
+
+
+class SimulatorControl(Protocol):
+    """What the rules (`racer_agent.env.race.Race`) need from a simulator. `Simulator` is the embedded
+    implementation; `racer_agent.ros.simulator.RosSimulator` reaches any node speaking racer's ROS
+    interface (the embedded sim node, Gazebo)."""
+
+    num_cars: int
+    state: np.ndarray  # (N, STATE_SIZE) poses and speeds, see racer_core.vehicle
+    frames: np.ndarray  # (N, H, W, C) uint8 camera pictures of the current states
+    time: np.ndarray  # (N,) sim seconds since each car's last placement
+    scenery: Scenery
+
+    def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None: ...
+
+    def move(self, commands: np.ndarray) -> None: ...
+
+    def render(self) -> np.ndarray: ...
+
+    def measure(self, car: int | None = None) -> np.ndarray: ...
+
+    def set_look(self, car: int, look: Look, camera: cam.CameraConfig | None = None) -> None: ...
+
+
+class TrackProbe:
+    """Where cars stand relative to the track (see `measure`'s columns), from their poses alone.
+
+    Separate from the physics so that a client of a remote simulator (ROS, Gazebo) measures the
+    poses it receives with exactly the code the embedded simulator uses.
+    """
+
+    def __init__(self, track: Track, num_cars: int, vehicle_params: VehicleParams | None = None):
+        self.track = track
+        self._wheels = (vehicle_params or VehicleParams()).wheel_offsets()
+        self._hints = np.full(num_cars, -1, np.int64)
+        self._measures = np.zeros((num_cars, MEASURE_SIZE))
+
+    def forget(self, car: int) -> None:
+        """The car jumped (placed or reset): search the whole track next time, not near the last segment."""
+        self._hints[car] = -1
+
+    def measure(self, state: np.ndarray, car: int | None = None) -> np.ndarray:
+        """Per car: front point, its projection on the centre line and wheels on the road (see columns).
+
+        With `car`, only that car is measured (a reset need not re-measure the whole field) and its
+        row is returned. `state` holds every car's row.
+        """
+        t = self.track
+        rows = slice(None) if car is None else slice(car, car + 1)
+        _measure(state[rows], t.center, t.inner, t.outer, t.cum_length, t.widths, t.closed, self._wheels,
+                 FRONT_OFFSET, t.median_width, self._hints[rows], self._measures[rows])
+        return self._measures if car is None else self._measures[car]
+
+
+class Simulator:
+    """Cars, cameras and the track's ground, advanced one control period (1/15 s) at a time."""
+
+    def __init__(self, track: Track, num_cars: int = 1, camera: cam.CameraConfig | None = None,
+                 vehicle_params: VehicleParams | None = None, scenery_seed: int = 0):
+        self.track = track
+        self.num_cars = num_cars
+        self.camera = camera or cam.camera_from()
+        self.vehicle = vehicle_params or VehicleParams()
+        self.scenery = Scenery.from_track(track, seed=scenery_seed)
+        self.state = vehicle.new_state(num_cars)
+        self.commands = np.zeros((num_cars, 2))
+        self.frames = np.zeros((num_cars, *self.camera.shape), np.uint8)
+        self.time = np.zeros(num_cars)  # sim seconds since each car's last placement
+        self._vehicle_array = self.vehicle.as_array()
+        self._wheels = self.vehicle.wheel_offsets()
+        self._tiles = self.scenery.tiled()
+        self._rows = np.zeros((num_cars, self.camera.height, 3), np.float32)
+        self._first_rows = np.zeros(num_cars, np.int64)
+        self._luts = np.zeros((num_cars, 256, self.camera.channels), np.uint8)
+        self._tables: list[cam.GroundTable] = [cam.ground_table(self.camera)] * num_cars
+        for car in range(num_cars):
+            self.set_look(car, Look(), self.camera)
+        self.probe = TrackProbe(track, num_cars, self.vehicle)
+
+    # ------------------------------------------------------------------------------ set-up
+    def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
+        """Put a car at a pose, wheels straight, clock and odometer at zero."""
+        self.state[car] = (x, y, yaw, speed, 0.0, 0.0)
+        self.commands[car] = 0.0
+        self.time[car] = 0.0
+        self.probe.forget(car)
+
+    def place_on_track(self, car: int, distance_along: float, lateral: float = 0.0) -> None:
+        """Put a car on the centre line (plus `lateral` metres to its left) facing along the track."""
+        point, heading = self.track.point_at(distance_along)
+        normal = np.array([-np.sin(heading), np.cos(heading)])
+        x, y = point + lateral * normal
+        self.place(car, x, y, heading)
+
+    def set_look(self, car: int, look: Look, camera: cam.CameraConfig | None = None) -> None:
+        """Change one car's appearance and, optionally, its camera mount (same image size)."""
+        if camera is not None:
+            if camera.shape != self.camera.shape:
+                raise ValueError(f"camera image shape {camera.shape} differs from the simulator's {self.camera.shape}")
+            self._tables[car] = cam.ground_table(camera)
+        table = self._tables[car]
+        self._rows[car] = table.rows
+        self._first_rows[car] = table.first_ground_row
+        self._luts[car] = look.texel_lut(self.camera.grayscale)
+        cam.paint_sky(self.frames[car], table, look.sky_rows(table.sky, self.camera.grayscale))
+
+    # ------------------------------------------------------------------------------ running
+    def step(self, commands: np.ndarray) -> None:
+        """Apply (steer rad, speed m/s) per car for one control period, then take new pictures."""
+        self.move(commands)
+        self.render()
+
+    def move(self, commands: np.ndarray) -> None:
+        """Physics only: apply (steer rad, speed m/s) per car for one control period."""
+        self.commands[:] = commands
+        vehicle.advance(self.state, self.commands, self._vehicle_array, self.vehicle.dt, self.vehicle.substeps)
+        self.time += self.vehicle.dt
+
+    def render(self) -> np.ndarray:
+        s = self.scenery
+        cam.render(self.frames, self.state, self._rows, self._first_rows, self._tiles, s.texels.shape, s.origin,
+                   s.resolution, self._luts)
+        return self.frames
+
+    def measure(self, car: int | None = None) -> np.ndarray:
+        """See `TrackProbe.measure`."""
+        return self.probe.measure(self.state, car)
+
+    def wheel_positions(self, car: int) -> np.ndarray:
+        """World (x, y) of the four wheel centres: front-left, front-right, rear-left, rear-right."""
+        x, y, yaw = self.state[car, :3]
+        rot = np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
+        return self._wheels @ rot.T + (x, y)

@@ -1,0 +1,247 @@
+"""`racer`: the command line (tracks, training, evaluation, export, a scripted drive, benchmarks)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _tracks_list(args) -> int:
+    from racer_core import builtin_tracks
+
+    for name in builtin_tracks.names():
+        t = builtin_tracks.build(name)
+        print(f"{name:10s} {t.length:6.2f} m  width {t.median_width:.2f} m  {builtin_tracks.DESIGNS[name].description}")
+    return 0
+
+
+def _tracks_show(args) -> int:
+    from racer_core.builtin_tracks import load
+    from racer_core.plotting import save_track_picture
+
+    out = save_track_picture(load(args.name), args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _drive(args) -> int:
+    """One episode with the scripted centre-line driver; writes the driven line and camera frames."""
+    import cv2
+    import gymnasium as gym
+    from tqdm import tqdm
+
+    import racer_agent  # noqa: F401
+    from racer_agent.evaluation.scripted import CentreLineDriver
+    from racer_core.plotting import save_driven_lines
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    env = gym.make("racer/TimeTrial-v0", track=args.track, start="start_line", camera={"grayscale": False})
+    race = env.unwrapped.race
+    driver = CentreLineDriver(race.actions, speed=args.speed)
+    obs, info = env.reset(seed=args.seed)
+    params, xy, speeds = None, [], []
+    with tqdm(total=100.0, desc="driving", unit="%", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}%") as bar:
+        while True:
+            obs, _reward, terminated, truncated, info = env.step(driver(params))
+            params = info["params"]
+            xy.append(race.sim.state[0, :2].copy())
+            speeds.append(race.sim.state[0, 3])
+            bar.update(info["progress"] - bar.n)
+            if len(xy) % 40 == 1:
+                cv2.imwrite(str(out / f"camera_{len(xy):04d}.png"), obs[:, :, ::-1])
+            if terminated or truncated:
+                break
+    title = f"{race.track.name}: {info['episode_status']}, {info['progress']:.0f} %, {info['lap_time']:.2f} s"
+    picture = save_driven_lines(race.track, [(np.array(xy), np.array(speeds))], out / "driven_line.png", title)
+    print(f"{title}\nwrote {picture} and camera frames in {out}")
+    return 0
+
+
+def _train(args) -> int:
+    overrides = dict(track=args.track, reward=args.reward, actions=args.actions, minutes=args.minutes,
+                     steps=args.steps, seed=args.seed, num_cars=args.cars)
+    if args.sim == "ros":
+        return _train_through_ros(args)
+    from racer_agent.training.session import train_and_report
+
+    return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)
+
+
+def _train_through_ros(args) -> int:
+    """The launch file's processes without `ros2 launch`: one lock-step racer_sim_node per car and
+    racer_train_node, with the same parameter files."""
+    from racer_sim.node_processes import NodeProcesses, node_command, start_lockstep_simulators
+
+    cars = args.cars or 1
+    track = str(Path(args.track).resolve()) if args.track and Path(args.track).exists() else args.track
+    with NodeProcesses() as nodes:
+        start_lockstep_simulators(nodes, track, cars)
+        trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
+                   "out": args.out, "resume": args.resume, "minutes": args.minutes, "steps": args.steps,
+                   "seed": args.seed, "cars": cars, "quiet": args.quiet}
+        return nodes.run(node_command("racer_train_node", "racer_agent", "train.yaml", trainer))
+
+
+def _sim(args) -> int:
+    """One racer_sim_node in the foreground (free-running unless --lockstep)."""
+    from racer_sim.node_processes import NodeProcesses, node_command
+
+    overrides = {"track": args.track, "camera": args.camera, "lockstep": args.lockstep or None,
+                 "real_time_factor": args.real_time_factor, "randomize": args.randomize or None, "seed": args.seed}
+    return NodeProcesses().run(node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace))
+
+
+def _evaluate(args) -> int:
+    from racer_agent.evaluation.report import evaluate
+
+    report = evaluate(args.model, track=args.track, laps=args.laps, penalty_seconds=args.penalty_seconds,
+                      out_dir=args.out, video=args.video)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    for i, lap in enumerate(report["laps"]):
+        print(f"lap {i + 1}: {'completed' if lap['completed'] else 'not completed'} {lap['progress']:.0f} %, "
+              f"{lap['lap_time_s']:.2f} s, off track {lap['off_track']}, reversed {lap['reversed']}, "
+              f"immobilized {lap['immobilized']}")
+    print(f"completed {report['completed_laps']}/{len(report['laps'])}, mean {report['mean_lap_time_s']} s, best "
+          f"{report['best_lap_time_s']} s, reference {report['reference_lap_time_s']} s "
+          f"(ratio {report['lap_time_over_reference']})\nwrote {report['driven_lines']}"
+          + (f" and {report['video']}" if "video" in report else ""))
+    return 0
+
+
+def _export(args) -> int:
+    from racer_agent.evaluation.export import export
+
+    result = export(args.run, args.out)
+    diff = result["max_abs_diff_vs_torch"]
+    print(json.dumps(result) if args.json else f"wrote {result['model']} and {result['metadata']} "
+          f"(IR {result['ir_version']}, opset {result['opset']}, max |onnx - torch| {diff:.1e})")
+    return 0
+
+
+def _bench_sim(args) -> int:
+    from racer_agent.bench import sim as bench
+
+    result = bench.run(track=args.track, cars=args.cars, seconds=args.seconds)
+    print(json.dumps(result) if args.json else "\n".join(f"{k:28s} {v}" for k, v in result.items()))
+    return 0
+
+
+def _bench_learn(args) -> int:
+    from racer_agent.bench import learn as learn_bench
+
+    result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
+def _bench_bridge(args) -> int:
+    from racer_sim import bridge_bench
+
+    result = bridge_bench.run(track=args.track, cars=args.cars, seconds=args.seconds)
+    print(json.dumps(result) if args.json else "\n".join(f"{k:22s} {v}" for k, v in result.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    tracks = sub.add_parser("tracks", help="built-in tracks").add_subparsers(dest="tracks_command", required=True)
+    tracks.add_parser("list", help="list built-in tracks").set_defaults(func=_tracks_list)
+    show = tracks.add_parser("show", help="draw a track (built-in name or route file) to PNG")
+    show.add_argument("name")
+    show.add_argument("--out", default="track.png")
+    show.set_defaults(func=_tracks_show)
+
+    drive = sub.add_parser("drive", help="drive one episode with the scripted centre-line driver")
+    drive.add_argument("--track", default="circuit")
+    drive.add_argument("--speed", type=float, default=1.0)
+    drive.add_argument("--seed", type=int, default=0)
+    drive.add_argument("--out", default="runs/drive")
+    drive.set_defaults(func=_drive)
+
+    train = sub.add_parser("train", help="train a PPO driving policy on the embedded simulator")
+    train.add_argument("--config", help="racer config or DeepRacer hyperparameters.json (JSON or YAML)")
+    train.add_argument("--track", help="built-in track name or DeepRacer route file (.npy)")
+    train.add_argument("--reward", help="Python file defining reward_function(params)")
+    train.add_argument("--actions", help="model_metadata.json (or JSON file) with the action_space")
+    train.add_argument("--minutes", type=float, help="wall-clock budget of this session (default 10)")
+    train.add_argument("--steps", type=int, help="sample budget of this session")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", help="run directory (default runs/<date-time>)")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--cars", type=int, help="cars learning at once (default 16 embedded, 1 with --sim ros)")
+    train.add_argument("--sim", choices=("embedded", "ros"), default="embedded",
+                       help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes")
+    train.set_defaults(func=_train)
+
+    sim = sub.add_parser("sim", help="run the simulator node (racer_sim_node) with config/sim.yaml")
+    sim.add_argument("--track")
+    sim.add_argument("--camera", help="camera preset")
+    sim.add_argument("--lockstep", action="store_true", help="move only on step_simulation calls")
+    sim.add_argument("--real-time-factor", type=float, help="free-running speed (<= 0: as fast as possible)")
+    sim.add_argument("--randomize", action="store_true", help="domain randomisation at every reset")
+    sim.add_argument("--seed", type=int)
+    sim.add_argument("--namespace", default="", help="ROS namespace of the car's topics and services")
+    sim.set_defaults(func=_sim)
+
+    ev = sub.add_parser("evaluate", help="greedy laps from the start line, like the DeepRacer console")
+    ev.add_argument("model", help="run directory, .pt checkpoint or exported model directory")
+    ev.add_argument("--track")
+    ev.add_argument("--laps", type=int, default=3)
+    ev.add_argument("--penalty-seconds", type=float, default=2.0, help="off-track reset penalty")
+    ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png")
+    ev.add_argument("--video", help="MP4 of the camera and top-down views of the first lap")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=_evaluate)
+
+    ex = sub.add_parser("export", help="ONNX model + model_metadata.json for the car")
+    ex.add_argument("run", help="run directory or .pt checkpoint")
+    ex.add_argument("--out", required=True)
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=_export)
+
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_command", required=True)
+    sim = bench.add_parser("sim", help="env steps/s vs Gymnasium's CarRacing-v3 in the same run")
+    sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument("--track", default="circuit")
+    sim.add_argument("--cars", type=int, default=16)
+    sim.add_argument("--seconds", type=float, default=3.0)
+    sim.set_defaults(func=_bench_sim)
+    bridge = bench.add_parser("bridge", help="lock-step steps/s through ROS 2 vs the direct env in the same run")
+    bridge.add_argument("--json", action="store_true", help="print one JSON object")
+    bridge.add_argument("--track", default="circuit")
+    bridge.add_argument("--cars", type=int, default=1, help="simulator nodes (one car each) stepped in parallel")
+    bridge.add_argument("--seconds", type=float, default=5.0)
+    bridge.set_defaults(func=_bench_bridge)
+    learn = bench.add_parser("learn", help="time to a lapping driver: racer PPO vs Stable-Baselines3 PPO")
+    learn.add_argument("--json", action="store_true", help="print one JSON object")
+    learn.add_argument("--tracks", default="circuit,../shared/deepracer_tracks/reinvent_base.npy",
+                       help="comma-separated built-in names or route files")
+    learn.add_argument("--seeds", type=int, default=3)
+    learn.add_argument("--minutes", type=float, default=10.0, help="racer's wall-clock budget per run")
+    learn.add_argument("--peer-minutes", type=float, help="SB3's budget per run (default: the same)")
+    learn.add_argument("--no-peer", action="store_true", help="skip Stable-Baselines3")
+    learn.set_defaults(func=_bench_learn)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError, OSError) as exc:  # our errors say what is wrong; no traceback
+        print(f"racer: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

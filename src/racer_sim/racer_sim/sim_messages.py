@@ -1,0 +1,139 @@
+"""Simulator state as standard ROS 2 messages (camera info, odometry, TF, track and car markers, path).
+
+Pure conversions: message types only, no rclpy, so the node stays a thin adapter and the
+conversions are tested on their own. Frame names come in as arguments (a namespace prefix for
+several cars is the caller's business).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, TransformStamped, Vector3
+from nav_msgs.msg import Odometry, Path
+from sensor_msgs.msg import CameraInfo
+from std_msgs.msg import ColorRGBA, Header
+from tf2_msgs.msg import TFMessage
+from visualization_msgs.msg import Marker, MarkerArray
+
+from racer_agent.ros.messages import yaw_quaternion
+from racer_core.camera import CameraConfig
+from racer_core.track import Track
+from racer_core.vehicle import SPEED, STEER, YAW, VehicleParams, X, Y
+
+# Optical frame convention (REP 103): z forward, x right, y down, as a rotation from camera_link.
+OPTICAL_ROTATION = Quaternion(x=-0.5, y=0.5, z=-0.5, w=0.5)
+
+
+@dataclass(frozen=True)
+class Frames:
+    odom: str = "odom"
+    base: str = "base_link"
+    camera: str = "camera_link"
+    optical: str = "camera_optical_frame"
+
+    def prefixed(self, prefix: str) -> Frames:
+        """Per-car frame names (`car_1/base_link`); the shared odom frame keeps its name."""
+        if not prefix:
+            return self
+        p = prefix.rstrip("/") + "/"
+        return Frames(self.odom, p + self.base, p + self.camera, p + self.optical)
+
+
+
+
+
+
+
+
+
+
+def encoding_for(camera: CameraConfig) -> str:
+    return "mono8" if camera.grayscale else "rgb8"
+
+
+
+
+
+
+def camera_info(camera: CameraConfig, header: Header) -> CameraInfo:
+    """Ideal pinhole intrinsics of the rendered picture (no distortion)."""
+    w, h = camera.width, camera.height
+    f = 0.5 * w / math.tan(math.radians(camera.hfov_deg) / 2)
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    return CameraInfo(header=header, width=w, height=h, distortion_model="plumb_bob", d=[0.0] * 5,
+                      k=[f, 0.0, cx, 0.0, f, cy, 0.0, 0.0, 1.0], r=[1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0],
+                      p=[f, 0.0, cx, 0.0, 0.0, f, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+
+
+def pose(state: np.ndarray) -> Pose:
+    return Pose(position=Point(x=float(state[X]), y=float(state[Y])), orientation=yaw_quaternion(float(state[YAW])))
+
+
+def odometry(state: np.ndarray, stamp: Time, frames: Frames, wheelbase: float) -> Odometry:
+    """Ground truth in the odom frame; twist in base_link (forward speed and the bicycle's yaw rate)."""
+    msg = Odometry(header=Header(stamp=stamp, frame_id=frames.odom), child_frame_id=frames.base)
+    msg.pose.pose = pose(state)
+    speed = float(state[SPEED])
+    msg.twist.twist.linear.x = speed
+    msg.twist.twist.angular.z = speed * math.tan(float(state[STEER])) / wheelbase
+    return msg
+
+
+def transforms(state: np.ndarray, stamp: Time, frames: Frames, camera: CameraConfig) -> TFMessage:
+    """odom -> base_link -> camera_link -> optical frame. The camera links travel on /tf with the car
+    rather than on /tf_static because domain randomisation moves the camera mount per episode."""
+    car = TransformStamped(header=Header(stamp=stamp, frame_id=frames.odom), child_frame_id=frames.base)
+    car.transform.translation = Vector3(x=float(state[X]), y=float(state[Y]))
+    car.transform.rotation = yaw_quaternion(float(state[YAW]))
+    mount = TransformStamped(header=Header(stamp=stamp, frame_id=frames.base), child_frame_id=frames.camera)
+    mount.transform.translation = Vector3(x=camera.mount_x, z=camera.mount_z)
+    pitch = math.radians(camera.pitch_deg)  # downwards = positive rotation about y
+    mount.transform.rotation = Quaternion(y=math.sin(0.5 * pitch), w=math.cos(0.5 * pitch))
+    optical = TransformStamped(header=Header(stamp=stamp, frame_id=frames.camera), child_frame_id=frames.optical)
+    optical.transform.rotation = OPTICAL_ROTATION
+    return TFMessage(transforms=[car, mount, optical])
+
+
+def _points(xy: np.ndarray, z: float = 0.0) -> list[Point]:
+    return [Point(x=float(x), y=float(y), z=z) for x, y in xy]
+
+
+def _line(marker_id: int, name: str, kind: int, xy: np.ndarray, width: float, rgba: tuple, header: Header) -> Marker:
+    m = Marker(header=header, ns=name, id=marker_id, type=kind, action=Marker.ADD, points=_points(xy, 0.005))
+    m.pose.orientation.w = 1.0
+    m.scale.x = width
+    m.color = ColorRGBA(r=rgba[0], g=rgba[1], b=rgba[2], a=rgba[3])
+    return m
+
+
+def track_markers(track: Track, header: Header) -> MarkerArray:
+    """Borders (white), centre line (dashed yellow) and start line (red) of the track."""
+    center = track.center
+    dashes = center[: len(center) - (len(center) % 2)]  # LINE_LIST pairs: every other segment drawn
+    start = np.array([track.inner[0], track.outer[0]])
+    return MarkerArray(markers=[
+        _line(0, "border", Marker.LINE_STRIP, track.inner, 0.05, (1.0, 1.0, 1.0, 1.0), header),
+        _line(1, "border", Marker.LINE_STRIP, track.outer, 0.05, (1.0, 1.0, 1.0, 1.0), header),
+        _line(2, "center_line", Marker.LINE_LIST, dashes, 0.02, (1.0, 0.85, 0.0, 1.0), header),
+        _line(3, "start_line", Marker.LINE_LIST, start, 0.05, (0.9, 0.1, 0.1, 1.0), header),
+    ])
+
+
+def car_marker(state: np.ndarray, header: Header, vehicle: VehicleParams) -> Marker:
+    """A box the size of the 1/18 car at its pose."""
+    m = Marker(header=header, ns="car", id=0, type=Marker.CUBE, action=Marker.ADD, pose=pose(state))
+    m.pose.position.z = 0.05
+    m.scale = Vector3(x=vehicle.wheelbase + 2 * vehicle.wheel_radius + 0.06, y=vehicle.track_width + 0.03, z=0.1)
+    m.color = ColorRGBA(r=0.1, g=0.4, b=0.95, a=0.9)
+    return m
+
+
+def path(poses: list[tuple[float, float, float]], header: Header) -> Path:
+    """The driven path from (x, y, yaw) samples."""
+    return Path(header=header, poses=[
+        PoseStamped(header=header, pose=Pose(position=Point(x=x, y=y), orientation=yaw_quaternion(yaw)))
+        for x, y, yaw in poses])
