@@ -1,37 +1,39 @@
-"""Drive the simulated car with an exported model: the simulator node (real time) and the
-inference node, optionally rviz.
+"""Drive the simulated car with an exported model: the simulator node in real time and the inference
+node; rviz optional. The simulator publishes /clock, so rviz and the inference node run on sim time.
 
 ros2 launch racer_sim drive.launch.py model_dir:=runs/<run>/model track:=circuit rviz:=true
 """
 
-import os
-
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from racer_sim.launch_support import flag, gazebo_not_built, rviz, simulator_nodes, typed
 
-def generate_launch_description():
-    sim_share = get_package_share_directory("racer_sim")
+ARGUMENTS = [
+    ("model_dir", None, "directory written by `racer export` (model.onnx + model_metadata.json)"),
+    ("track", "circuit", "built-in track name or DeepRacer route file (.npy)"),
+    ("sim", "embedded", "embedded: racer_sim_node; gazebo: the Gazebo world"),
+    ("rviz", "false", "start rviz2 with racer's display config"),
+]
+
+
+def nodes(context, *_args, **_kwargs) -> list:
+    sim = LaunchConfiguration("sim").perform(context)
+    if sim != "embedded":
+        raise gazebo_not_built() if sim == "gazebo" else ValueError(f"sim:={sim} must be embedded or gazebo")
+    actions = simulator_nodes(1, typed("track", str), False, {"lockstep": False, "real_time_factor": 1.0})
+    actions.append(Node(package="racer_inference", executable="racer_inference_node", name="racer_inference",
+                        output="screen",
+                        parameters=[{"model_dir": typed("model_dir", str), "use_sim_time": True}]))
+    if flag(context, "rviz"):
+        actions += rviz(context, use_sim_time=True, required=False)
+    return actions
+
+
+def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
-        DeclareLaunchArgument("model_dir", description="directory written by `racer export`"),
-        DeclareLaunchArgument("track", default_value="circuit"),
-        DeclareLaunchArgument("rviz", default_value="true"),
-        Node(
-            package="racer_sim", executable="racer_sim_node", name="racer_sim", output="screen",
-            parameters=[os.path.join(sim_share, "config", "sim.yaml"),
-                        {"track": LaunchConfiguration("track"), "real_time_factor": 1.0}],
-        ),
-        Node(
-            package="racer_inference", executable="racer_inference_node", name="racer_inference", output="screen",
-            parameters=[{"model_dir": LaunchConfiguration("model_dir")}],
-        ),
-        Node(
-            package="rviz2", executable="rviz2", name="rviz",
-            arguments=["-d", os.path.join(sim_share, "rviz", "racer.rviz")],
-            condition=IfCondition(LaunchConfiguration("rviz")),
-        ),
-    ])
+        DeclareLaunchArgument(name, description=doc) if default is None
+        else DeclareLaunchArgument(name, default_value=default, description=doc)
+        for name, default, doc in ARGUMENTS] + [OpaqueFunction(function=nodes)])

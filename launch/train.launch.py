@@ -1,46 +1,58 @@
-"""Train through ROS 2: a lock-step simulator node and the trainer node, optionally rviz.
+"""Train a PPO driving policy: the trainer node, with the simulator in its process (sim:=embedded,
+as `racer train`) or behind ROS 2 topics in lock-step simulator nodes, one per car (sim:=ros, as
+`racer train --sim ros`); rviz optional. The launch ends when the trainer does.
 
-ros2 launch racer_sim train.launch.py track:=circuit reward:=/path/reward.py rviz:=true
-The pip-install equivalent is `racer train --sim ros` (same executables, same parameter files).
+ros2 launch racer_sim train.launch.py track:=circuit reward:=/path/reward.py minutes:=10 out:=runs/mine
 """
 
-import os
-
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, LogInfo, Shutdown
-from launch.conditions import IfCondition, LaunchConfigurationEquals
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from racer_sim.launch_support import flag, gazebo_not_built, rviz, share, simulator_nodes, typed
 
-def generate_launch_description():
-    sim_share = get_package_share_directory("racer_sim")
-    agent_share = get_package_share_directory("racer_agent")
-    track = LaunchConfiguration("track")
-    return LaunchDescription([
-        DeclareLaunchArgument("track", default_value="circuit", description="track name or route file"),
-        DeclareLaunchArgument("reward", default_value="", description="reward function file (empty: default)"),
-        DeclareLaunchArgument("config", default_value="", description="training config (empty: default)"),
-        DeclareLaunchArgument("sim", default_value="embedded", choices=["embedded", "gazebo"]),
-        DeclareLaunchArgument("rviz", default_value="false"),
-        Node(
-            package="racer_sim", executable="racer_sim_node", name="racer_sim", output="screen",
-            parameters=[os.path.join(sim_share, "config", "sim.yaml"), {"track": track, "lockstep": True}],
-            condition=LaunchConfigurationEquals("sim", "embedded"),
-        ),
-        LogInfo(msg="sim:=gazebo needs racer's Gazebo world (not built yet); use sim:=embedded",
-                condition=LaunchConfigurationEquals("sim", "gazebo")),
-        Shutdown(condition=LaunchConfigurationEquals("sim", "gazebo")),
-        Node(
-            package="racer_agent", executable="racer_train_node", name="racer_trainer", output="screen",
-            parameters=[os.path.join(agent_share, "config", "train.yaml"),
-                        {"track": track, "reward": LaunchConfiguration("reward"),
-                         "config": LaunchConfiguration("config")}],
-        ),
-        Node(
-            package="rviz2", executable="rviz2", name="rviz",
-            arguments=["-d", os.path.join(sim_share, "rviz", "racer.rviz")],
-            condition=IfCondition(LaunchConfiguration("rviz")),
-        ),
-    ])
+ARGUMENTS = [
+    ("track", "circuit", "built-in track name or DeepRacer route file (.npy)"),
+    ("reward", "", "reward function file; empty: racer's default"),
+    ("config", "", "racer config or DeepRacer hyperparameters.json; empty: racer's default"),
+    ("actions", "", "model_metadata.json with the action space; empty: racer's default"),
+    ("minutes", "0", "wall-clock budget; 0: the config's (10)"),
+    ("steps", "0", "sample budget; 0: none"),
+    ("seed", "-1", "seed; -1: the config's"),
+    ("out", "", "run directory; empty: runs/<date-time>"),
+    ("cars", "0", "cars learning at once; 0: the config's (32) with sim:=embedded, 1 simulator node with sim:=ros"),
+    ("sim", "embedded", "embedded: simulator inside the trainer; ros: lock-step racer_sim_node per car; gazebo"),
+    ("rviz", "false", "start rviz2 with racer's display config (sim:=ros shows the cars)"),
+    ("use_sim_time", "false", "nodes follow /clock (the simulator node publishes it with sim:=ros)"),
+]
+
+
+def nodes(context, *_args, **_kwargs) -> list:
+    sim = LaunchConfiguration("sim").perform(context)
+    if sim not in ("embedded", "ros"):
+        raise gazebo_not_built() if sim == "gazebo" else ValueError(f"sim:={sim} must be embedded, ros or gazebo")
+    use_sim_time = flag(context, "use_sim_time")
+    cars = int(LaunchConfiguration("cars").perform(context))
+    trainer = Node(
+        package="racer_agent", executable="racer_train_node", name="racer_trainer", output="screen",
+        parameters=[share("racer_agent", "config", "train.yaml"), {
+            "track": typed("track", str), "reward": typed("reward", str), "config": typed("config", str),
+            "actions": typed("actions", str), "out": typed("out", str), "minutes": typed("minutes", float),
+            "steps": typed("steps", int), "seed": typed("seed", int), "cars": cars, "sim": sim,
+            "quiet": True, "use_sim_time": use_sim_time}],
+    )
+    actions = [trainer, RegisterEventHandler(OnProcessExit(
+        target_action=trainer, on_exit=[EmitEvent(event=Shutdown(reason="the trainer finished"))]))]
+    if sim == "ros":
+        actions += simulator_nodes(max(cars, 1), typed("track", str), use_sim_time, {"lockstep": True})
+    if flag(context, "rviz"):
+        actions += rviz(context, use_sim_time=sim == "ros" or use_sim_time, required=False)
+    return actions
+
+
+def generate_launch_description() -> LaunchDescription:
+    return LaunchDescription([DeclareLaunchArgument(name, default_value=default, description=doc)
+                              for name, default, doc in ARGUMENTS] + [OpaqueFunction(function=nodes)])

@@ -1,14 +1,18 @@
-"""rviz with racer's display config (fixed frame odom: TF, track, car, path, odometry, camera)."""
+"""rviz with racer's display config (fixed frame map: track, TF, car, path, odometry, camera), for a
+simulator already running (`racer sim`, drive.launch.py, train.launch.py sim:=ros).
 
-import os
+ros2 launch racer_sim view.launch.py [use_sim_time:=true]
+"""
 
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch_ros.actions import Node
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+
+from racer_sim.launch_support import flag, rviz
 
 
-def generate_launch_description():
-    rviz_config = os.path.join(get_package_share_directory("racer_sim"), "rviz", "racer.rviz")
+def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
-        Node(package="rviz2", executable="rviz2", name="rviz", arguments=["-d", rviz_config]),
+        DeclareLaunchArgument("use_sim_time", default_value="true",
+                              description="follow /clock (racer's simulator node publishes it)"),
+        OpaqueFunction(function=lambda context: rviz(context, flag(context, "use_sim_time"), required=True)),
     ])

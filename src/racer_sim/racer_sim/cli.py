@@ -83,7 +83,7 @@ def _train_through_ros(args) -> int:
         start_lockstep_simulators(nodes, track, cars)
         trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
                    "out": args.out, "resume": args.resume, "minutes": args.minutes, "steps": args.steps,
-                   "seed": args.seed, "cars": cars, "quiet": args.quiet}
+                   "seed": args.seed, "cars": cars, "sim": "ros", "quiet": args.quiet}
         return nodes.run(node_command("racer_train_node", "racer_agent", "train.yaml", trainer))
 
 

@@ -24,7 +24,9 @@ PARAMETERS: ros_node.ParameterTable = {
     "minutes": (0.0, "wall-clock budget; 0 = the config's"),
     "steps": (0, "sample budget; 0 = none"),
     "seed": (-1, "seed; -1 = the config's"),
-    "cars": (1, "simulator nodes to learn from: one car each, namespaces car_0.. when more than one"),
+    "sim": ("embedded", "embedded: simulator inside this process; ros: lock-step racer_sim_node(s)"),
+    "cars": (0, "cars learning at once; 0 = the config's (embedded) or 1 simulator node (ros); "
+                "with ros one node per car, namespaces car_0.. when more than one"),
     "timeout_s": (5.0, "a simulator silent this long stops training (checkpoint kept)"),
     "quiet": (False, "no progress bar"),
 }
@@ -47,7 +49,8 @@ def main(args: list[str] | None = None) -> int:
     p = read_parameters(args if args is not None else sys.argv)
     overrides = dict(track=p["track"] or None, reward=p["reward"] or None, actions=p["actions"] or None,
                      minutes=p["minutes"] or None, steps=p["steps"] or None,
-                     seed=p["seed"] if p["seed"] >= 0 else None, num_cars=p["cars"], sim="ros",
+                     seed=p["seed"] if p["seed"] >= 0 else None, sim=p["sim"],
+                     num_cars=p["cars"] or (1 if p["sim"] == "ros" else None),
                      sim_timeout_s=p["timeout_s"])
     try:
         return train_and_report(p["config"] or None, overrides, p["out"] or None, p["resume"] or None, p["quiet"])
