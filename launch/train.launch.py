@@ -6,13 +6,12 @@ ros2 launch racer_sim train.launch.py track:=circuit reward:=/path/reward.py min
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler
 from launch.event_handlers import OnProcessExit
-from launch.events import Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from racer_sim.launch_support import flag, gazebo_not_built, rviz, share, simulator_nodes, typed
+from racer_sim.launch_support import end_with_process, flag, gazebo_not_built, rviz, share, simulator_nodes, typed
 
 ARGUMENTS = [
     ("track", "circuit", "built-in track name or DeepRacer route file (.npy)"),
@@ -44,8 +43,7 @@ def nodes(context, *_args, **_kwargs) -> list:
             "steps": typed("steps", int), "seed": typed("seed", int), "cars": cars, "sim": sim,
             "quiet": True, "use_sim_time": use_sim_time}],
     )
-    actions = [trainer, RegisterEventHandler(OnProcessExit(
-        target_action=trainer, on_exit=[EmitEvent(event=Shutdown(reason="the trainer finished"))]))]
+    actions = [trainer, RegisterEventHandler(OnProcessExit(target_action=trainer, on_exit=end_with_process))]
     if sim == "ros":
         actions += simulator_nodes(max(cars, 1), typed("track", str), use_sim_time, {"lockstep": True})
     if flag(context, "rviz"):

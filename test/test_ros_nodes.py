@@ -4,7 +4,6 @@ sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and this run's own ROS_DOMAIN_ID)."
 from __future__ import annotations
 
 import math
-import signal
 import subprocess
 import sys
 import time
@@ -15,10 +14,8 @@ import pytest
 
 rclpy = pytest.importorskip("rclpy")
 
-from rclpy.context import Context  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from rclpy.node import Node  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+from ros_helpers import Probe, stop  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DT_NS = round(1e9 / 15)
@@ -31,52 +28,6 @@ def start_sim(*params: str, namespace: str = "") -> subprocess.Popen:
     if namespace:
         cmd += ["-r", f"__ns:=/{namespace}"]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.stdout.read() if process.stdout else ""
-
-
-class Probe:
-    """A test-side node in its own context: records every message it is subscribed to."""
-
-    def __init__(self):
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = Node("probe", context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.got: dict[str, list] = {}
-
-    def listen(self, msg_type, topic: str, qos=10) -> None:
-        self.got[topic] = []
-        self.node.create_subscription(msg_type, topic, self.got[topic].append, qos)
-
-    def spin_until(self, predicate, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            self.executor.spin_once(timeout_sec=0.05)
-        return True
-
-    def call(self, srv_type, name: str, request, timeout: float = 10.0):
-        client = self.node.create_client(srv_type, name)
-        assert self.spin_until(client.service_is_ready, timeout), f"{name} not available"
-        future = client.call_async(request)
-        assert self.spin_until(future.done, timeout), f"{name} did not answer"
-        return future.result()
-
-    def close(self) -> None:
-        self.executor.shutdown(timeout_sec=0)
-        self.node.destroy_node()
-        rclpy.shutdown(context=self.context)
 
 
 def ns(stamp) -> int:

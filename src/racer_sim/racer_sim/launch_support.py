@@ -10,7 +10,9 @@ import os
 
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix, get_package_share_directory
 from launch import LaunchContext
-from launch.actions import LogInfo
+from launch.actions import EmitEvent, LogInfo
+from launch.events import Shutdown
+from launch.events.process import ProcessExited
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -55,6 +57,13 @@ def rviz(context: LaunchContext, use_sim_time: bool, required: bool) -> list:
     config = share("racer_sim", "rviz", "racer.rviz")
     return [Node(package="rviz2", executable="rviz2", name="rviz", output="screen", arguments=["-d", config],
                  parameters=[{"use_sim_time": use_sim_time}])]
+
+
+def end_with_process(event: ProcessExited, context: LaunchContext) -> list:
+    """The launch ends when its main process does, and fails (status 1) when that process failed."""
+    if event.returncode != 0:
+        raise RuntimeError(f"{event.action.process_details['name']} exited with status {event.returncode}")
+    return [EmitEvent(event=Shutdown(reason=f"{event.action.process_details['name']} finished"))]
 
 
 def gazebo_not_built() -> RuntimeError:

@@ -1,0 +1,58 @@
+"""Test-side ROS 2 helpers: a probe node in a context of its own, and stopping node processes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+
+
+def stop(process: subprocess.Popen) -> str:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.stdout.read() if process.stdout else ""
+
+
+class Probe:
+    """A test-side node in its own context: records every message it is subscribed to."""
+
+    def __init__(self, domain_id: int | None = None):
+        self.context = Context()
+        rclpy.init(context=self.context, domain_id=domain_id)
+        self.node = Node("probe", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.got: dict[str, list] = {}
+
+    def listen(self, msg_type, topic: str, qos=10) -> None:
+        self.got[topic] = []
+        self.node.create_subscription(msg_type, topic, self.got[topic].append, qos)
+
+    def spin_until(self, predicate, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            self.executor.spin_once(timeout_sec=0.05)
+        return True
+
+    def call(self, srv_type, name: str, request, timeout: float = 10.0):
+        client = self.node.create_client(srv_type, name)
+        assert self.spin_until(client.service_is_ready, timeout), f"{name} not available"
+        future = client.call_async(request)
+        assert self.spin_until(future.done, timeout), f"{name} did not answer"
+        return future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=0)
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
