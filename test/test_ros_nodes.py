@@ -51,16 +51,28 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
         for msg_type, topic in [(Image, "camera/image_raw"), (CameraInfo, "camera/camera_info"), (Odometry, "odom"),
                                 (TFMessage, "/tf"), (Clock, "/clock"), (PathMsg, "path"), (Marker, "car_marker")]:
             probe.listen(msg_type, topic)
+        got = probe.got
+        first = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=1))
+        assert probe.spin_until(lambda: any(ns(m.header.stamp) == ns(first.stamp) for m in got["odom"]))
+        before = next(m for m in got["odom"] if ns(m.header.stamp) == ns(first.stamp)).pose.pose
         reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.25))
         assert reset.success
         t0 = ns(reset.stamp)
-        got = probe.got
-        assert probe.spin_until(lambda: any(ns(m.header.stamp) == t0 for m in got["odom"]))
-        odom = next(m for m in got["odom"] if ns(m.header.stamp) == t0)
         track = build("circuit")
         x, y, yaw = track.pose_at(0.25 * track.length)
-        assert odom.pose.pose.position.x == pytest.approx(x) and odom.pose.pose.position.y == pytest.approx(y)
-        assert 2 * math.atan2(odom.pose.pose.orientation.z, odom.pose.pose.orientation.w) == pytest.approx(yaw)
+        assert (reset.state.x, reset.state.y, reset.state.yaw) == pytest.approx((x, y, yaw))  # where it was put
+        # A reset is a teleport: odometry stays where it was (REP-105), map -> odom takes the jump.
+        assert probe.spin_until(lambda: any(t.header.stamp == reset.stamp for m in got["/tf"] for t in m.transforms)
+                                and any(ns(m.header.stamp) == t0 for m in got["odom"]))
+        odom = next(m for m in got["odom"] if ns(m.header.stamp) == t0).pose.pose
+        assert (odom.position.x, odom.position.y) == pytest.approx((before.position.x, before.position.y))
+        tf = {t.child_frame_id: t for m in got["/tf"] for t in m.transforms if t.header.stamp == reset.stamp}
+        anchor = tf["odom"].transform
+        a_yaw = 2 * math.atan2(anchor.rotation.z, anchor.rotation.w)
+        o_yaw = 2 * math.atan2(odom.orientation.z, odom.orientation.w)
+        in_map = (anchor.translation.x + math.cos(a_yaw) * odom.position.x - math.sin(a_yaw) * odom.position.y,
+                  anchor.translation.y + math.sin(a_yaw) * odom.position.x + math.cos(a_yaw) * odom.position.y)
+        assert in_map == pytest.approx((x, y)) and math.remainder(a_yaw + o_yaw - yaw, math.tau) == pytest.approx(0)
 
         step = probe.call(StepSimulation, "step_simulation",
                           StepSimulation.Request(periods=3, has_drive=True, speed=1.5, steering_angle=0.0))
@@ -73,14 +85,17 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
                                                                                      "camera_optical_frame")
         assert len(image.data) == 160 * 120 and np.frombuffer(image.data, np.uint8).std() > 5  # a picture
         moved = next(m for m in got["odom"] if ns(m.header.stamp) == t1)
-        travelled = math.hypot(moved.pose.pose.position.x - x, moved.pose.pose.position.y - y)
+        here = moved.pose.pose.position
+        travelled = math.hypot(here.x - odom.position.x, here.y - odom.position.y)
         assert 0.05 < travelled < 3 * 1.5 / 15 and moved.twist.twist.linear.x > 0
+        assert math.hypot(step.state.x - x, step.state.y - y) == pytest.approx(travelled)
 
         info = got["camera/camera_info"][-1]
         assert info.k[0] == pytest.approx(80 / math.tan(math.radians(60)))  # 120 degree lens on 160 pixels
         parents = {t.child_frame_id: t.header.frame_id for m in got["/tf"] for t in m.transforms}
-        assert parents == {"base_link": "odom", "camera_link": "base_link", "camera_optical_frame": "camera_link"}
-        assert got["path"] and got["path"][-1].header.frame_id == "odom" and len(got["path"][-1].poses) >= 2
+        assert parents == {"odom": "map", "base_link": "odom", "camera_link": "base_link",
+                           "camera_optical_frame": "camera_link"}
+        assert got["path"] and got["path"][-1].header.frame_id == "map" and len(got["path"][-1].poses) >= 2
         assert got["car_marker"][-1].type == Marker.CUBE
 
         # Joining late: the track markers are latched (transient local).
@@ -102,6 +117,9 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
         assert 0 < next(m for m in got["odom"] if ns(m.header.stamp) == t2).twist.twist.linear.x <= 4.0
         bad = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=7))
         assert not bad.success and "unknown mode" in bad.message
+        for periods in (0, 151):  # max_step_periods bounds what one call may ask for
+            refused = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=periods))
+            assert not refused.success and "max_step_periods" in refused.message
         assert sim.poll() is None
     finally:
         probe.close()
@@ -214,7 +232,7 @@ def test_racer_train_sim_ros_completes(tmp_path):
 def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
     out = tmp_path / "run"
     sim = start_sim()
-    trainer = subprocess.Popen([str(BIN / "racer_train_node"), "--ros-args", "-p", f"out:={out}",
+    trainer = subprocess.Popen([str(BIN / "racer_train_node"), "--ros-args", "-p", f"out:={out}", "-p", "sim:=ros",
                                 "-p", "timeout_s:=1.0", "-p", "minutes:=5.0", "-p", "quiet:=true"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

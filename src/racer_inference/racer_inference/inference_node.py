@@ -13,18 +13,20 @@ import sys
 import time
 
 from ackermann_msgs.msg import AckermannDriveStamped
+from rclpy.clock import Clock, ClockType
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from racer_agent.evaluation.onnx_policy import OnnxPolicy
 from racer_agent.ros import node as ros_node
-from racer_agent.ros.messages import image_array
+from racer_agent.ros.messages import ImageError, image_array
 
 PARAMETERS: ros_node.ParameterTable = {
     "model_dir": ("", "directory with model.onnx and model_metadata.json (racer export)"),
-    "image_timeout_s": (0.5, "no picture for this long: publish a stop command"),
-    "watchdog_hz": (10.0, "how often the stalled-camera check runs"),
+    "image_timeout_s": (0.5, "no picture for this long: publish a stop command", ros_node.positive, True),
+    "watchdog_hz": (10.0, "how often the stalled-camera check runs", ros_node.positive),
 }
 # The newest picture only: a late frame is worth nothing to a driver.
 CAMERA_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
@@ -42,14 +44,21 @@ class InferenceNode(Node):
         self.last_image = -math.inf
         self.stopped = True
         self.create_subscription(Image, "camera/image_raw", self._on_image, CAMERA_QOS)
-        self.create_timer(1.0 / float(self.p["watchdog_hz"]), self._watchdog)
+        # A steady clock: on sim time a dead simulator would stop /clock and with it this watchdog.
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(1.0 / float(self.p["watchdog_hz"]), self._watchdog, clock=steady)
         self.get_logger().info(f"driving with {self.policy.path}")
 
     def _on_image(self, msg: Image) -> None:
-        frame = image_array(msg)
+        try:
+            frame = image_array(msg)
+        except ImageError as err:
+            self.get_logger().warning(f"{err}; stopping", throttle_duration_sec=2.0)
+            self.stop()
+            return
         if frame.shape != self.policy.frame_shape:
-            self.get_logger().error(f"camera sends {frame.shape} pictures, the model needs {self.policy.frame_shape}; "
-                                    "stopping", throttle_duration_sec=2.0)
+            self.get_logger().warning(f"camera sends {frame.shape} pictures, the model needs "
+                                      f"{self.policy.frame_shape}; stopping", throttle_duration_sec=2.0)
             self.stop()
             return
         steer_deg, speed = self.policy.actions.command(self.policy(frame[None])[0])
@@ -65,6 +74,11 @@ class InferenceNode(Node):
         self.publish(0.0, 0.0, self.get_clock().now().to_msg())
         self.stopped = True
 
+    def last_stop(self) -> None:
+        """On exit: the stop command, and the time for it to reach the car before the process ends."""
+        self.stop()
+        self.drive_pub.wait_for_all_acked(Duration(seconds=1.0))
+
     def publish(self, speed: float, steer: float, stamp) -> None:
         msg = AckermannDriveStamped()
         msg.header.stamp = stamp
@@ -73,7 +87,7 @@ class InferenceNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return ros_node.spin_main(InferenceNode, args, "racer_inference_node", on_exit=InferenceNode.stop)
+    return ros_node.spin_main(InferenceNode, args, "racer_inference_node", on_exit=InferenceNode.last_stop)
 
 
 if __name__ == "__main__":

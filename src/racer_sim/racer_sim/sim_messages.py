@@ -23,6 +23,8 @@ from racer_agent.ros.messages import yaw_quaternion
 from racer_core.camera import CameraConfig
 from racer_core.track import Track
 from racer_core.vehicle import SPEED, STEER, YAW, VehicleParams, X, Y
+from racer_interfaces.msg import CarState
+from racer_sim.odom_frame import Pose2D
 
 # Optical frame convention (REP 103): z forward, x right, y down, as a rotation from camera_link.
 OPTICAL_ROTATION = Quaternion(x=-0.5, y=0.5, z=-0.5, w=0.5)
@@ -30,33 +32,23 @@ OPTICAL_ROTATION = Quaternion(x=-0.5, y=0.5, z=-0.5, w=0.5)
 
 @dataclass(frozen=True)
 class Frames:
+    map: str = "map"
     odom: str = "odom"
     base: str = "base_link"
     camera: str = "camera_link"
     optical: str = "camera_optical_frame"
 
     def prefixed(self, prefix: str) -> Frames:
-        """Per-car frame names (`car_1/base_link`); the shared odom frame keeps its name."""
+        """Per-car frame names (`car_1/odom`, `car_1/base_link`): each car's odometry has its own
+        origin; the track's map frame is shared."""
         if not prefix:
             return self
         p = prefix.rstrip("/") + "/"
-        return Frames(self.odom, p + self.base, p + self.camera, p + self.optical)
-
-
-
-
-
-
-
-
+        return Frames(self.map, p + self.odom, p + self.base, p + self.camera, p + self.optical)
 
 
 def encoding_for(camera: CameraConfig) -> str:
     return "mono8" if camera.grayscale else "rgb8"
-
-
-
-
 
 
 def camera_info(camera: CameraConfig, header: Header) -> CameraInfo:
@@ -69,33 +61,52 @@ def camera_info(camera: CameraConfig, header: Header) -> CameraInfo:
                       p=[f, 0.0, cx, 0.0, 0.0, f, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
 
 
-def pose(state: np.ndarray) -> Pose:
-    return Pose(position=Point(x=float(state[X]), y=float(state[Y])), orientation=yaw_quaternion(float(state[YAW])))
+def map_pose(state: np.ndarray) -> Pose2D:
+    return float(state[X]), float(state[Y]), float(state[YAW])
 
 
-def odometry(state: np.ndarray, stamp: Time, frames: Frames, wheelbase: float) -> Odometry:
-    """Ground truth in the odom frame; twist in base_link (forward speed and the bicycle's yaw rate)."""
+def car_state(state: np.ndarray) -> CarState:
+    return CarState(x=float(state[X]), y=float(state[Y]), yaw=float(state[YAW]), speed=float(state[SPEED]),
+                    steering_angle=float(state[STEER]))
+
+
+def pose(xy_yaw: Pose2D) -> Pose:
+    x, y, yaw = xy_yaw
+    return Pose(position=Point(x=x, y=y), orientation=yaw_quaternion(yaw))
+
+
+def odometry(state: np.ndarray, odom_pose: Pose2D, stamp: Time, frames: Frames, wheelbase: float) -> Odometry:
+    """Ground truth in the (continuous) odom frame; twist in base_link (forward speed and the bicycle's
+    yaw rate)."""
     msg = Odometry(header=Header(stamp=stamp, frame_id=frames.odom), child_frame_id=frames.base)
-    msg.pose.pose = pose(state)
+    msg.pose.pose = pose(odom_pose)
     speed = float(state[SPEED])
     msg.twist.twist.linear.x = speed
     msg.twist.twist.angular.z = speed * math.tan(float(state[STEER])) / wheelbase
     return msg
 
 
-def transforms(state: np.ndarray, stamp: Time, frames: Frames, camera: CameraConfig) -> TFMessage:
-    """odom -> base_link -> camera_link -> optical frame. The camera links travel on /tf with the car
-    rather than on /tf_static because domain randomisation moves the camera mount per episode."""
-    car = TransformStamped(header=Header(stamp=stamp, frame_id=frames.odom), child_frame_id=frames.base)
-    car.transform.translation = Vector3(x=float(state[X]), y=float(state[Y]))
-    car.transform.rotation = yaw_quaternion(float(state[YAW]))
+def _transform(parent: str, child: str, stamp: Time, xy_yaw: Pose2D) -> TransformStamped:
+    t = TransformStamped(header=Header(stamp=stamp, frame_id=parent), child_frame_id=child)
+    t.transform.translation = Vector3(x=xy_yaw[0], y=xy_yaw[1])
+    t.transform.rotation = yaw_quaternion(xy_yaw[2])
+    return t
+
+
+def transforms(odom_pose: Pose2D, map_to_odom: Pose2D, stamp: Time, frames: Frames,
+               camera: CameraConfig) -> TFMessage:
+    """map -> odom -> base_link -> camera_link -> optical frame. `camera` is the mount that took this
+    state's picture: domain randomisation moves it per episode, so the camera links travel on /tf
+    with the car rather than on /tf_static."""
+    anchor = _transform(frames.map, frames.odom, stamp, map_to_odom)
+    car = _transform(frames.odom, frames.base, stamp, odom_pose)
     mount = TransformStamped(header=Header(stamp=stamp, frame_id=frames.base), child_frame_id=frames.camera)
     mount.transform.translation = Vector3(x=camera.mount_x, z=camera.mount_z)
     pitch = math.radians(camera.pitch_deg)  # downwards = positive rotation about y
     mount.transform.rotation = Quaternion(y=math.sin(0.5 * pitch), w=math.cos(0.5 * pitch))
     optical = TransformStamped(header=Header(stamp=stamp, frame_id=frames.camera), child_frame_id=frames.optical)
     optical.transform.rotation = OPTICAL_ROTATION
-    return TFMessage(transforms=[car, mount, optical])
+    return TFMessage(transforms=[anchor, car, mount, optical])
 
 
 def _points(xy: np.ndarray, z: float = 0.0) -> list[Point]:
@@ -125,7 +136,7 @@ def track_markers(track: Track, header: Header) -> MarkerArray:
 
 def car_marker(state: np.ndarray, header: Header, vehicle: VehicleParams) -> Marker:
     """A box the size of the 1/18 car at its pose."""
-    m = Marker(header=header, ns="car", id=0, type=Marker.CUBE, action=Marker.ADD, pose=pose(state))
+    m = Marker(header=header, ns="car", id=0, type=Marker.CUBE, action=Marker.ADD, pose=pose(map_pose(state)))
     m.pose.position.z = 0.05
     m.scale = Vector3(x=vehicle.wheelbase + 2 * vehicle.wheel_radius + 0.06, y=vehicle.track_width + 0.03, z=0.1)
     m.color = ColorRGBA(r=0.1, g=0.4, b=0.95, a=0.9)

@@ -23,6 +23,8 @@ import numpy as np
 from ackermann_msgs.msg import AckermannDriveStamped
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry, Path
+from rclpy.clock import Clock as RosClock
+from rclpy.clock import ClockType
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
@@ -35,31 +37,37 @@ from racer_agent.ros import messages
 from racer_agent.ros import node as ros_node
 from racer_core import commands
 from racer_core.builtin_tracks import load as load_track
-from racer_core.camera import camera_from
+from racer_core.camera import PRESETS, camera_from
 from racer_core.scenery import Look
 from racer_core.simulator import Simulator
 from racer_core.track import TrackError
 from racer_core.vehicle import VehicleParams
 from racer_interfaces.srv import ResetCar, StepSimulation
 from racer_sim import sim_messages
+from racer_sim.odom_frame import OdomFrame
 
 # name: (default, description). Declared by the node; the launch-file test checks parameter files against it.
 PARAMETERS: ros_node.ParameterTable = {
     "track": ("circuit", "built-in track name (racer tracks) or a DeepRacer route file (.npy)"),
-    "camera": ("deepracer_car", "camera preset: deepracer_car (physical car's lens) or deepracer_sim"),
+    "camera": ("deepracer_car", "camera preset: deepracer_car (physical car's lens) or deepracer_sim",
+               ros_node.one_of(*PRESETS)),
     "grayscale": (True, "publish mono8 (true) or rgb8 (false) images"),
     "lockstep": (False, "false: free-running clock; true: move only when step_simulation is called"),
-    "control_hz": (15.0, "control periods (camera frames, commands) per sim second; DeepRacer's is 15"),
+    "control_hz": (15.0, "control periods (camera frames, commands) per sim second; DeepRacer's is 15",
+                   ros_node.positive),
     "real_time_factor": (1.0, "free-running speed: 1.0 = real time, 2.0 = twice as fast, <= 0 = as fast as possible"),
-    "command_timeout_s": (0.5, "free-running: stop the car when no command came for this long (0 = never)"),
+    "command_timeout_s": (0.5, "free-running: stop the car when no command came for this long (0 = never)",
+                          ros_node.non_negative, True),
     "randomize": (False, "new random look and camera mount at every reset (domain randomisation)"),
     "seed": (0, "seed of the randomisation"),
-    "start_fraction": (0.0, "start point, as a fraction of the track from the start line (0..1)"),
+    "start_fraction": (0.0, "start point, as a fraction of the track from the start line (0..1)",
+                       ros_node.between(0.0, 1.0)),
     "reverse": (False, "drive the track in the reverse direction"),
     "frame_prefix": ("", "prefix of the car's TF frames (e.g. car_1) when several cars share a map"),
     "publish_clock": (True, "publish /clock; with several simulator nodes only one should"),
-    "path_every_steps": (5, "publish the driven path every this many control periods"),
-    "path_max_poses": (3000, "longest path kept (oldest poses dropped)"),
+    "path_every_steps": (5, "publish the driven path every this many control periods", ros_node.positive, True),
+    "path_max_poses": (3000, "longest path kept (oldest poses dropped)", ros_node.positive, True),
+    "max_step_periods": (150, "most control periods one step_simulation call may ask for", ros_node.positive),
 }
 WARN_EVERY_S = 2.0
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
@@ -81,7 +89,9 @@ class SimNode(Node):
         self.step_count = 0
         self.command = commands.Drive(0.0, 0.0)
         self.command_time = time.monotonic()
-        self.poses: list[tuple[float, float, float]] = []  # (x, y, yaw) this episode
+        self.poses: list[tuple[float, float, float]] = []  # (x, y, yaw) in map, this episode
+        self.odom_frame = OdomFrame()
+        self.mount = self.camera  # the camera mount that takes the pictures (randomised per episode)
 
         self.image_pub = self.create_publisher(Image, "camera/image_raw", STATE)
         self.info_pub = self.create_publisher(CameraInfo, "camera/camera_info", STATE)
@@ -97,12 +107,15 @@ class SimNode(Node):
         self.create_service(ResetCar, "reset_car", self._on_reset)
 
         self.camera_info = sim_messages.camera_info(self.camera, Header(frame_id=self.frames.optical))
-        self.markers_pub.publish(sim_messages.track_markers(self.track, Header(frame_id=self.frames.odom)))
+        self.markers_pub.publish(sim_messages.track_markers(self.track, Header(frame_id=self.frames.map)))
         start = float(self.p["start_fraction"]) * self.track.length
         self._reset_to(*self.track.pose_at(start, bool(self.p["reverse"])))
         if not self.p["lockstep"]:
             rtf = float(self.p["real_time_factor"])
-            self.create_timer(self.vehicle.dt / rtf if rtf > 0 else 0.0, self._on_timer)
+            # A steady clock, never /clock: this timer is what publishes /clock, so with use_sim_time
+            # a ROS-time timer would wait for itself.
+            steady = RosClock(clock_type=ClockType.STEADY_TIME)
+            self.create_timer(self.vehicle.dt / rtf if rtf > 0 else 0.0, self._on_timer, clock=steady)
         mode = "lock-step" if self.p["lockstep"] else f"free-running x{self.p['real_time_factor']}"
         self.get_logger().info(f"track {self.track.name} ({self.track.length:.1f} m), camera {self.p['camera']}, "
                                f"{mode}")
@@ -135,10 +148,15 @@ class SimNode(Node):
         if not self.p["lockstep"]:
             response.success, response.message = False, "the simulator is free-running; start it with lockstep:=true"
             return response
+        if not 1 <= request.periods <= self.p["max_step_periods"]:
+            response.success = False
+            response.message = f"periods {request.periods} not in 1..{self.p['max_step_periods']} (max_step_periods)"
+            return response
         if request.has_drive and not self._command(request.speed, request.steering_angle):
             response.message = "non-finite drive command ignored; kept the previous one"
-        self._advance(max(int(request.periods), 1))
+        self._advance(int(request.periods))
         response.success, response.stamp, response.step = True, self._stamp(), self.step_count
+        response.state = sim_messages.car_state(self.sim.state[0])
         return response
 
     def _on_reset(self, request: ResetCar.Request, response: ResetCar.Response):
@@ -157,13 +175,20 @@ class SimNode(Node):
             return response
         self._reset_to(*pose)
         response.success, response.stamp = True, self._stamp()
+        response.state = sim_messages.car_state(self.sim.state[0])
         return response
 
     # ------------------------------------------------------------------------------ physics
     def _reset_to(self, x: float, y: float, yaw: float) -> None:
+        """A teleport: the map pose jumps, odometry stays continuous (map -> odom takes the jump)."""
+        before = sim_messages.map_pose(self.sim.state[0])
         self.sim.place(0, x, y, yaw)
+        if self.step_count > 0:
+            self.odom_frame.teleport(before, (x, y, yaw))
         if self.p["randomize"]:
-            self.sim.set_look(0, Look.random(self.rng), self.camera.jittered(self.rng))
+            look = Look.random(self.rng)
+            self.mount = self.camera.jittered(self.rng)
+            self.sim.set_look(0, look, self.mount)
         self.command = commands.Drive(0.0, 0.0)
         self.poses = []
         self.step_count += 1  # a reset is a control period of its own: its picture gets a new stamp
@@ -188,19 +213,20 @@ class SimNode(Node):
         trainer reads only the image and odometry, and the rest would cost it a third of its rate.
         """
         stamp, f, state = self._stamp(), self.frames, self.sim.state[0]
-        odom_header = Header(stamp=stamp, frame_id=f.odom)
+        map_header = Header(stamp=stamp, frame_id=f.map)
+        odom_pose = self.odom_frame.to_odom(sim_messages.map_pose(state))
         self.poses.append((float(state[0]), float(state[1]), float(state[2])))
         del self.poses[: -int(self.p["path_max_poses"])]
         if self.p["publish_clock"] and _listened(self.clock_pub):
             self.clock_pub.publish(Clock(clock=stamp))
         if _listened(self.tf_pub):
-            self.tf_pub.publish(sim_messages.transforms(state, stamp, f, self.camera))
+            self.tf_pub.publish(sim_messages.transforms(odom_pose, self.odom_frame.map_to_odom, stamp, f, self.mount))
         if _listened(self.odom_pub):
-            self.odom_pub.publish(sim_messages.odometry(state, stamp, f, self.vehicle.wheelbase))
+            self.odom_pub.publish(sim_messages.odometry(state, odom_pose, stamp, f, self.vehicle.wheelbase))
         if _listened(self.car_pub):
-            self.car_pub.publish(sim_messages.car_marker(state, odom_header, self.vehicle))
+            self.car_pub.publish(sim_messages.car_marker(state, map_header, self.vehicle))
         if path_now and _listened(self.path_pub):
-            self.path_pub.publish(sim_messages.path(self.poses, odom_header))
+            self.path_pub.publish(sim_messages.path(self.poses, map_header))
         camera_header = Header(stamp=stamp, frame_id=f.optical)
         if _listened(self.info_pub):
             self.camera_info.header = camera_header

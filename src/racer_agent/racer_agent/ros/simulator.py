@@ -1,15 +1,16 @@
 """A simulator reached over ROS 2: what `Race` needs from a simulator, served by lock-step nodes.
 
 Any node that speaks racer's simulator interface will do (the embedded `racer_sim_node` first,
-Gazebo next): services `step_simulation` and `reset_car` (racer_interfaces) and topics
-`camera/image_raw` and `odom`, one namespace per car. The action travels inside the step request
+Gazebo next): services `step_simulation` and `reset_car` (racer_interfaces) and the topic
+`camera/image_raw`, one namespace per car. The action travels inside the step request
 rather than as a separate `cmd_drive` message: a topic and a service have no ordering between them,
 and the extra message costs the node a wake-up per step (measured: 198 vs 423 lock-step steps/s).
-Poses come back as odometry and are measured against the track here with the embedded simulator's
-own `TrackProbe`, so the rules and rewards are computed by one implementation whichever simulator
+The map-frame state comes back in the service's answer (odometry is continuous across resets, so it
+is not the track pose) and is measured against the track here with the embedded simulator's own
+`TrackProbe`, so the rules and rewards are computed by one implementation whichever simulator
 moved the car.
 
-Each step waits for the image and odometry carrying exactly the stamp the service answered with;
+Each step waits for the image carrying exactly the stamp the service answered with;
 anything older is never used. A node that dies or stalls raises `SimulatorUnavailable` naming the
 service or topic after `timeout_s`.
 """
@@ -20,7 +21,6 @@ import time
 
 import numpy as np
 import rclpy
-from nav_msgs.msg import Odometry
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -34,6 +34,7 @@ from racer_core.scenery import Scenery
 from racer_core.simulator import TrackProbe
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
+from racer_interfaces.msg import CarState
 from racer_interfaces.srv import ResetCar, StepSimulation
 
 STATE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -53,11 +54,9 @@ class _Car:
 
         self.step = node.create_client(StepSimulation, name("step_simulation"))
         self.reset = node.create_client(ResetCar, name("reset_car"))
-        self.image_topic, self.odom_topic = name("camera/image_raw"), name("odom")
+        self.image_topic = name("camera/image_raw")
         self.images: dict[int, Image] = {}
-        self.odoms: dict[int, Odometry] = {}
         self.image_sub = node.create_subscription(Image, self.image_topic, lambda m: _keep(self.images, m), STATE_QOS)
-        self.odom_sub = node.create_subscription(Odometry, self.odom_topic, lambda m: _keep(self.odoms, m), STATE_QOS)
         self.reset_ns = 0
 
 
@@ -96,14 +95,13 @@ class RosSimulator:
         self._connect(connect_timeout_s)
 
     def _connect(self, timeout_s: float) -> None:
-        """Wait until every car's services answer and its image and odometry publishers are matched:
+        """Wait until every car's services answer and its image publisher is matched:
         a picture published before its subscription matched would be lost, and waited for in vain."""
         deadline = time.monotonic() + timeout_s  # a simulator starting up (Gazebo) takes a while
         for car in self.cars:
             waits = [(car.step.service_is_ready, f"service {car.step.srv_name}"),
                      (car.reset.service_is_ready, f"service {car.reset.srv_name}"),
-                     (lambda c=car: c.image_sub.get_publisher_count() > 0, f"topic {car.image_topic}"),
-                     (lambda c=car: c.odom_sub.get_publisher_count() > 0, f"topic {car.odom_topic}")]
+                     (lambda c=car: c.image_sub.get_publisher_count() > 0, f"topic {car.image_topic}")]
             for ready, what in waits:
                 while not ready():
                     if time.monotonic() > deadline:
@@ -121,7 +119,7 @@ class RosSimulator:
             response = self._call([(c.reset, request)])[0]
             c.reset_ns = ros_messages.ns_from_stamp(response.stamp)
             try:
-                self._take(car, c.reset_ns, wait_s=min(1.0, self.timeout_s))
+                self._take(car, c.reset_ns, response.state, wait_s=min(1.0, self.timeout_s))
                 break
             except SimulatorUnavailable:
                 if time.monotonic() > deadline:
@@ -135,7 +133,7 @@ class RosSimulator:
             calls.append((c.step, StepSimulation.Request(periods=1, has_drive=True, speed=float(speed),
                                                          steering_angle=float(steer))))
         for car, response in enumerate(self._call(calls)):
-            self._take(car, ros_messages.ns_from_stamp(response.stamp))
+            self._take(car, ros_messages.ns_from_stamp(response.stamp), response.state)
 
     def render(self) -> np.ndarray:
         return self.frames  # the pictures came with the states they show
@@ -173,25 +171,22 @@ class RosSimulator:
                 raise SimulatorUnavailable(f"service {client.srv_name} refused: {response.message}")
         return [f.result() for f in futures]
 
-    def _take(self, car: int, stamp_ns: int, wait_s: float | None = None) -> None:
-        """Wait for this car's image and odometry of exactly `stamp_ns`, then adopt them."""
+    def _take(self, car: int, stamp_ns: int, state: CarState, wait_s: float | None = None) -> None:
+        """Wait for this car's image of exactly `stamp_ns`, then adopt it and the state it shows."""
         c = self.cars[car]
         wait_s = self.timeout_s if wait_s is None else wait_s
         deadline = time.monotonic() + wait_s
-        while stamp_ns not in c.images or stamp_ns not in c.odoms:
+        while stamp_ns not in c.images:
             if time.monotonic() > deadline:
-                topic = c.image_topic if stamp_ns not in c.images else c.odom_topic
-                raise SimulatorUnavailable(f"no message on {topic} stamped {stamp_ns * 1e-9:.3f} s "
+                raise SimulatorUnavailable(f"no message on {c.image_topic} stamped {stamp_ns * 1e-9:.3f} s "
                                            f"within {wait_s:g} s")
             self.executor.spin_once(timeout_sec=0.05)
-        image, odom = c.images[stamp_ns], c.odoms[stamp_ns]
-        frame = ros_messages.image_array(image)
+        frame = ros_messages.image_array(c.images[stamp_ns])
         if frame.shape != self.frames.shape[1:]:
             raise SimulatorUnavailable(f"{c.image_topic} sends {frame.shape} images, the policy expects "
                                        f"{self.frames.shape[1:]}: check the node's camera parameters")
         self.frames[car] = frame
-        p = odom.pose.pose
-        self.state[car, vehicle.X], self.state[car, vehicle.Y] = p.position.x, p.position.y
-        self.state[car, vehicle.YAW] = ros_messages.quaternion_yaw(p.orientation)
-        self.state[car, vehicle.SPEED] = odom.twist.twist.linear.x
+        s = self.state[car]
+        s[vehicle.X], s[vehicle.Y], s[vehicle.YAW] = state.x, state.y, state.yaw
+        s[vehicle.SPEED], s[vehicle.STEER] = state.speed, state.steering_angle
         self.time[car] = (stamp_ns - c.reset_ns) * 1e-9

@@ -21,13 +21,14 @@ PARAMETERS: ros_node.ParameterTable = {
     "actions": ("", "model_metadata.json with the action space; empty = racer's default"),
     "out": ("", "run directory; empty = runs/<date-time>"),
     "resume": ("", "run directory to continue from its latest checkpoint"),
-    "minutes": (0.0, "wall-clock budget; 0 = the config's"),
-    "steps": (0, "sample budget; 0 = none"),
+    "minutes": (0.0, "wall-clock budget; 0 = the config's", ros_node.non_negative),
+    "steps": (0, "sample budget; 0 = none", ros_node.non_negative),
     "seed": (-1, "seed; -1 = the config's"),
-    "sim": ("embedded", "embedded: simulator inside this process; ros: lock-step racer_sim_node(s)"),
+    "sim": ("embedded", "embedded: simulator inside this process; ros: lock-step racer_sim_node(s)",
+            ros_node.one_of("embedded", "ros")),
     "cars": (0, "cars learning at once; 0 = the config's (embedded) or 1 simulator node (ros); "
-                "with ros one node per car, namespaces car_0.. when more than one"),
-    "timeout_s": (5.0, "a simulator silent this long stops training (checkpoint kept)"),
+                "with ros one node per car, namespaces car_0.. when more than one", ros_node.non_negative),
+    "timeout_s": (5.0, "a simulator silent this long stops training (checkpoint kept)", ros_node.positive),
     "quiet": (False, "no progress bar"),
 }
 
