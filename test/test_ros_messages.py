@@ -48,4 +48,30 @@ def test_pose_image_and_camera_conversions_round_trip():
     fx = info.k[0]
     assert 2 * math.degrees(math.atan(80 / fx)) == pytest.approx(math.degrees(1.13))  # the preset's field of view
     frames = sim_messages.Frames().prefixed("car_1")
-    assert (frames.odom, frames.base) == ("odom", "car_1/base_link")
+    assert (frames.map, frames.odom, frames.base) == ("map", "car_1/odom", "car_1/base_link")
+
+
+def test_image_rows_with_padding_and_images_racer_cannot_read():
+    from sensor_msgs.msg import Image
+
+    frame = np.arange(4 * 3 * 3, dtype=np.uint8).reshape(4, 3, 3)
+    padded = np.zeros((4, 16), np.uint8)
+    padded[:, :9] = frame.reshape(4, 9)  # step 16 > width 3 x 3 channels
+    msg = Image(height=4, width=3, encoding="bgr8", step=16, data=padded.tobytes())
+    assert np.array_equal(messages.image_array(msg), frame)
+    for bad, says in [(Image(height=4, width=3, encoding="yuv422", step=6, data=bytes(24)), "unsupported"),
+                      (Image(height=4, width=3, encoding="rgb8", step=9, data=bytes(20)), "malformed"),
+                      (Image(height=4, width=3, encoding="rgb8", step=4, data=bytes(48)), "malformed")]:
+        with pytest.raises(messages.ImageError, match=says):
+            messages.image_array(bad)
+
+
+def test_odom_stays_continuous_across_teleports():
+    from racer_sim.odom_frame import OdomFrame, compose
+
+    frame = OdomFrame()
+    driven = (2.0, 1.0, 0.3)
+    assert frame.to_odom(driven) == pytest.approx(driven)  # map and odom coincide until the first reset
+    frame.teleport(driven, (-4.0, 5.0, -2.5))
+    assert frame.to_odom((-4.0, 5.0, -2.5)) == pytest.approx(driven)  # no jump in odom
+    assert compose(frame.map_to_odom, frame.to_odom((-3.0, 4.0, 1.0))) == pytest.approx((-3.0, 4.0, 1.0))

@@ -4,6 +4,8 @@ sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and this run's own ROS_DOMAIN_ID)."
 from __future__ import annotations
 
 import math
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -252,22 +254,32 @@ def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
     assert "last good checkpoint" in err and (out / "checkpoints" / "latest.pt").is_file()
 
 
-def test_inference_node_drives_and_stops_when_the_camera_stalls(tmp_path):
-    from ackermann_msgs.msg import AckermannDriveStamped
-
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
     from racer_agent.evaluation.export import export
     from racer_agent.training import config
     from racer_agent.training.trainer import Trainer
 
+    tmp = tmp_path_factory.mktemp("model")
     cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_s=0.0, steps=300, torch_threads=1,
                       hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
-    Trainer(cfg, tmp_path / "run", show_progress=False).train()
-    model = export(tmp_path / "run", tmp_path / "model")["model"]
+    Trainer(cfg, tmp / "run", show_progress=False).train()
+    return Path(export(tmp / "run", tmp / "model")["model"]).parent
+
+
+def start_driving(model_dir: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
     sim = subprocess.Popen([str(BIN / "racer_sim_node"), "--ros-args", "-p", "track:=oval"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     driver = subprocess.Popen([str(BIN / "racer_inference_node"), "--ros-args", "-p",
-                               f"model_dir:={Path(model).parent}", "-p", "image_timeout_s:=0.5"],
+                               f"model_dir:={model_dir}", "-p", "image_timeout_s:=0.5"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return sim, driver
+
+
+def test_inference_node_drives_and_stops_when_the_camera_stalls(model_dir):
+    from ackermann_msgs.msg import AckermannDriveStamped
+
+    sim, driver = start_driving(model_dir)
     probe = Probe()
     try:
         probe.listen(AckermannDriveStamped, "cmd_drive")
@@ -284,4 +296,142 @@ def test_inference_node_drives_and_stops_when_the_camera_stalls(tmp_path):
     finally:
         probe.close()
         stop(driver)
+        stop(sim)
+
+
+def test_inference_node_stops_on_a_bad_image_and_when_killed(model_dir):
+    """An image it cannot read gets a warning and a stop, never a crash; SIGTERM sends a last stop."""
+    from ackermann_msgs.msg import AckermannDriveStamped
+    from sensor_msgs.msg import Image
+
+    sim, driver = start_driving(model_dir)
+    probe = Probe()
+    try:
+        probe.listen(AckermannDriveStamped, "cmd_drive")
+        drives = probe.got["cmd_drive"]
+        assert probe.spin_until(lambda: sum(m.drive.speed > 0 for m in drives) >= 5, timeout=30), driver.poll()
+        camera = probe.node.create_publisher(Image, "camera/image_raw", 10)
+        before = len(drives)
+        camera.publish(Image(encoding="yuv422", width=160, height=120, step=320, data=bytes(320 * 120)))
+        assert probe.spin_until(lambda: any(m.drive.speed == 0.0 for m in drives[before:]), timeout=5)
+        assert probe.spin_until(lambda: drives[-1].drive.speed > 0, timeout=5)  # driving again on good pictures
+        driver.send_signal(signal.SIGTERM)
+        driver.wait(timeout=10)
+        assert probe.spin_until(lambda: drives[-1].drive.speed == 0.0, timeout=3), "no stop command on SIGTERM"
+        assert driver.returncode == 0
+    finally:
+        probe.close()
+        log = stop(driver)
+        stop(sim)
+    assert "unsupported image encoding 'yuv422'" in log
+
+
+def test_parameters_are_checked_at_start_and_when_set():
+    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+
+    for bad, says in [("control_hz:=0.0", "parameter control_hz must be > 0"),
+                      ("trakc:=oval", "has no parameter trakc"),
+                      ("start_fraction:=1.5", "parameter start_fraction must be in [0.0, 1.0]")]:
+        result = subprocess.run([str(BIN / "racer_sim_node"), "--ros-args", "-p", bad], capture_output=True,
+                                text=True, timeout=30)
+        assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+    sim = start_sim()
+    probe = Probe()
+    try:
+        def set_one(name: str, value: ParameterValue):
+            request = SetParameters.Request(parameters=[Parameter(name=name, value=value)])
+            return probe.call(SetParameters, "/racer_sim/set_parameters", request).results[0]
+
+        as_int = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=0)
+        refused = set_one("path_every_steps", as_int)
+        assert not refused.successful and "must be > 0" in refused.reason
+        as_int.integer_value = 2
+        assert set_one("path_every_steps", as_int).successful
+        read_only = set_one("control_hz", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=30.0))
+        assert not read_only.successful and "read-only" in read_only.reason
+    finally:
+        probe.close()
+        stop(sim)
+
+
+def test_the_camera_mount_on_tf_is_the_one_that_rendered_the_frame():
+    """With domain randomisation each episode has its own mount; /tf says which."""
+    from tf2_msgs.msg import TFMessage
+
+    from racer_core.camera import camera_from
+    from racer_core.scenery import Look
+    from racer_interfaces.srv import ResetCar
+
+    sim = start_sim("randomize:=true", "seed:=7")
+    probe = Probe()
+    try:
+        probe.listen(TFMessage, "/tf")
+        rng = np.random.default_rng(7)
+        Look.random(rng), camera_from("deepracer_car").jittered(rng)  # the node's start-up reset drew these
+        for _ in range(2):
+            Look.random(rng)
+            mount = camera_from("deepracer_car").jittered(rng)
+            reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START))
+
+            def mount_tf(stamp=reset.stamp):
+                return next((t.transform for m in probe.got["/tf"] for t in m.transforms
+                             if t.header.stamp == stamp and t.child_frame_id == "camera_link"), None)
+
+            assert probe.spin_until(lambda: mount_tf() is not None)
+            tf = mount_tf()
+            pitch = 2 * math.atan2(tf.rotation.y, tf.rotation.w)
+            assert (tf.translation.x, tf.translation.z) == pytest.approx((mount.mount_x, mount.mount_z))
+            assert math.degrees(pitch) == pytest.approx(mount.pitch_deg)
+    finally:
+        probe.close()
+        stop(sim)
+
+
+def test_ctrl_c_on_racer_train_through_ros_keeps_the_checkpoint_and_exits_0(tmp_path):
+    """A terminal's Ctrl-C goes to the whole foreground process group; the simulator nodes must not
+    die under the trainer (they have groups of their own and are stopped after it)."""
+    out = tmp_path / "run"
+    racer = subprocess.Popen([str(BIN / "racer"), "train", "--sim", "ros", "--track", "oval", "--minutes", "5",
+                              "--quiet", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoints" / "latest.pt").is_file():
+            assert racer.poll() is None and time.monotonic() < deadline, racer.communicate()
+            time.sleep(0.2)
+        os.killpg(racer.pid, signal.SIGINT)
+        stdout, stderr = racer.communicate(timeout=60)
+    finally:
+        if racer.poll() is None:
+            os.killpg(racer.pid, signal.SIGKILL)
+    assert racer.returncode == 0, stderr
+    assert "interrupted" in stdout and "--resume" in stdout, stdout + stderr
+
+
+def test_what_racer_starts_is_private_by_default():
+    """`racer sim` without ROS_DOMAIN_ID picks a domain of its own: a listener elsewhere hears nothing."""
+    from sensor_msgs.msg import Image
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")}
+    sim = subprocess.Popen([str(BIN / "racer"), "sim", "--track", "oval"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        line = sim.stderr.readline()
+        assert "discovery LOCALHOST" in line and "private by default" in line, line
+        domain = int(line.split("ROS_DOMAIN_ID=")[1].split(",")[0])
+        if domain == int(os.environ["ROS_DOMAIN_ID"]):
+            pytest.skip("racer sim drew this test run's own domain")
+        here, there = Probe(), Probe(domain_id=domain)
+        try:
+            for probe in (here, there):
+                probe.listen(Image, "camera/image_raw")
+            assert there.spin_until(lambda: there.got["camera/image_raw"], timeout=15)
+            here.spin_until(lambda: False, timeout=2)
+            assert not here.got["camera/image_raw"]
+        finally:
+            here.close()
+            there.close()
+    finally:
         stop(sim)

@@ -75,8 +75,9 @@ def _train(args) -> int:
 def _train_through_ros(args) -> int:
     """The launch file's processes without `ros2 launch`: one lock-step racer_sim_node per car and
     racer_train_node, with the same parameter files."""
-    from racer_sim.node_processes import NodeProcesses, node_command, start_lockstep_simulators
+    from racer_sim.node_processes import NodeProcesses, node_command, private_dds, start_lockstep_simulators
 
+    print(private_dds(), file=sys.stderr)
     cars = args.cars or 1
     track = str(Path(args.track).resolve()) if args.track and Path(args.track).exists() else args.track
     with NodeProcesses() as nodes:
@@ -89,8 +90,9 @@ def _train_through_ros(args) -> int:
 
 def _sim(args) -> int:
     """One racer_sim_node in the foreground (free-running unless --lockstep)."""
-    from racer_sim.node_processes import NodeProcesses, node_command
+    from racer_sim.node_processes import NodeProcesses, node_command, private_dds
 
+    print(private_dds(), file=sys.stderr)
     overrides = {"track": args.track, "camera": args.camera, "lockstep": args.lockstep or None,
                  "real_time_factor": args.real_time_factor, "randomize": args.randomize or None, "seed": args.seed}
     return NodeProcesses().run(node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace))
@@ -143,6 +145,9 @@ def _bench_learn(args) -> int:
 
 def _bench_bridge(args) -> int:
     from racer_sim import bridge_bench
+    from racer_sim.node_processes import private_dds
+
+    print(private_dds(), file=sys.stderr)
 
     result = bridge_bench.run(track=args.track, cars=args.cars, seconds=args.seconds)
     print(json.dumps(result) if args.json else "\n".join(f"{k:22s} {v}" for k, v in result.items()))

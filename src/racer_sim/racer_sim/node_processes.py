@@ -7,6 +7,7 @@ The pip-install counterpart of `ros2 launch` (PyPI has no `launch` package): `ra
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -19,17 +20,38 @@ from racer_sim.resources import share_file
 STOP_WAIT_S = 10.0
 
 
-def executable(name: str) -> str:
-    """A console script of this environment (next to its Python), else from PATH."""
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
+def private_dds() -> str:
+    """Keep what racer starts on its own to this machine and a domain of its own, unless the user
+    chose: ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a ROS_DOMAIN_ID from this process's id, set
+    before any rclpy starts here or in a child. Returns a line saying which."""
+    chosen = [k for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE") if os.environ.get(k)]
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 90 + 10))
+    domain, scope = os.environ["ROS_DOMAIN_ID"], os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"]
+    how = "as set" if chosen else "private by default; set ROS_DOMAIN_ID / ROS_AUTOMATIC_DISCOVERY_RANGE to share"
+    return f"racer: ROS 2 on ROS_DOMAIN_ID={domain}, discovery {scope} ({how})"
+
+
+def executable(name: str, package: str) -> str:
+    """The package's executable: lib/<package>/ of a colcon install space (ament index), else a
+    console script next to this Python (a venv), else from PATH."""
+    candidates = []
+    try:
+        from ament_index_python.packages import get_package_prefix
+
+        candidates.append(Path(get_package_prefix(package)) / "lib" / package / name)
+    except (ImportError, LookupError, ValueError, OSError):  # no ament index here, or not in it
+        pass
+    candidates.append(Path(sys.executable).parent / name)
+    local = next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+    found = str(local) if local else shutil.which(name)
     if found is None:
         raise FileNotFoundError(f"executable {name} not found: is racer installed in this environment?")
     return found
 
 
 def node_command(name: str, package: str, params_file: str, overrides: dict, namespace: str = "") -> list[str]:
-    cmd = [executable(name), "--ros-args", "--params-file", str(share_file(package, "config", params_file))]
+    cmd = [executable(name, package), "--ros-args", "--params-file", str(share_file(package, "config", params_file))]
     if namespace:
         cmd += ["-r", f"__ns:=/{namespace}"]
     for key, value in overrides.items():
@@ -53,7 +75,12 @@ def _ros_value(value) -> str:
 
 
 class NodeProcesses:
-    """Background nodes that stop (SIGINT, then SIGKILL) when the `with` block ends."""
+    """Background nodes that stop (SIGINT, then SIGKILL) when the `with` block ends.
+
+    Every node runs in a process group of its own, so the terminal's Ctrl-C reaches only this process:
+    it passes the signal to the foreground node (a trainer saves its checkpoint and exits 0) and
+    stops the background ones after it, instead of the simulators dying first under a trainer that
+    would then report them gone."""
 
     def __init__(self):
         self.processes: list[subprocess.Popen] = []
@@ -65,28 +92,25 @@ class NodeProcesses:
         self.stop()
 
     def start(self, cmd: list[str]) -> subprocess.Popen:
-        process = subprocess.Popen(cmd)
+        process = subprocess.Popen(cmd, start_new_session=True)
         self.processes.append(process)
         return process
 
     def run(self, cmd: list[str]) -> int:
         """Run a foreground node to its end. SIGINT / SIGTERM are passed on to it and it is waited for,
         so a trainer gets to save its checkpoint."""
-        process = subprocess.Popen(cmd)
+        process = subprocess.Popen(cmd, start_new_session=True)
 
         def forward(signum, _frame):
             if process.poll() is None:
                 process.send_signal(signum)
 
-        previous = signal.signal(signal.SIGTERM, forward)
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            while True:
-                try:
-                    return process.wait()
-                except KeyboardInterrupt:
-                    forward(signal.SIGINT, None)
+            return process.wait()
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def stop(self) -> None:
         for p in self.processes:
