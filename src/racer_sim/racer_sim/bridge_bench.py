@@ -44,4 +44,4 @@ def run(track: str = "circuit", cars: int = 1, seconds: float = 5.0, seed: int =
             bridge.close()
     return {"track": track, "cars": cars, "seconds": seconds, "steps_per_s": round(bridge_rate, 1),
             "direct_steps_per_s": round(direct_rate, 1), "bridge_over_direct": round(bridge_rate / direct_rate, 3),
-            "target_steps_per_s": 500}
+            "target_steps_per_s": 1000}
