@@ -435,3 +435,26 @@ def test_what_racer_starts_is_private_by_default():
             there.close()
     finally:
         stop(sim)
+
+
+def test_free_running_simulator_on_sim_time_does_not_wait_for_itself():
+    """Its loop runs on a steady clock: with use_sim_time it still publishes /clock and pictures, and
+    keeps its pace (a timer on its own /clock would fire again at every tick it publishes)."""
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import Image
+
+    sim = subprocess.Popen([str(BIN / "racer_sim_node"), "--ros-args", "-p", "use_sim_time:=true",
+                            "-p", "real_time_factor:=2.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    probe = Probe()
+    try:
+        probe.listen(Clock, "/clock")
+        probe.listen(Image, "camera/image_raw")
+        assert probe.spin_until(lambda: len(probe.got["/clock"]) >= 5 and len(probe.got["camera/image_raw"]) >= 5,
+                                timeout=20)
+        first, start = ns(probe.got["/clock"][-1].clock), time.monotonic()
+        probe.spin_until(lambda: False, timeout=2.0)
+        pace = (ns(probe.got["/clock"][-1].clock) - first) * 1e-9 / (time.monotonic() - start)
+        assert 1.5 < pace < 2.5, f"sim seconds per wall second {pace:.1f}, real_time_factor 2"
+    finally:
+        probe.close()
+        stop(sim)
