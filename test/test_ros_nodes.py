@@ -3,6 +3,7 @@ sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and this run's own ROS_DOMAIN_ID)."
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -267,24 +268,31 @@ def model_dir(tmp_path_factory) -> Path:
     return Path(export(tmp / "run", tmp / "model")["model"]).parent
 
 
-def start_driving(model_dir: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
+@contextlib.contextmanager
+def driving(model_dir: Path, commands: int):
+    """A free-running sim node and an inference node driving it, and a probe that has seen `commands`
+    moving cmd_drive messages; yields (sim, driver, probe, the cmd_drive messages)."""
+    from ackermann_msgs.msg import AckermannDriveStamped
+
     sim = subprocess.Popen([str(BIN / "racer_sim_node"), "--ros-args", "-p", "track:=oval"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     driver = subprocess.Popen([str(BIN / "racer_inference_node"), "--ros-args", "-p",
                                f"model_dir:={model_dir}", "-p", "image_timeout_s:=0.5"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return sim, driver
-
-
-def test_inference_node_drives_and_stops_when_the_camera_stalls(model_dir):
-    from ackermann_msgs.msg import AckermannDriveStamped
-
-    sim, driver = start_driving(model_dir)
     probe = Probe()
     try:
         probe.listen(AckermannDriveStamped, "cmd_drive")
         drives = probe.got["cmd_drive"]
-        assert probe.spin_until(lambda: sum(m.drive.speed > 0 for m in drives) >= 10, timeout=30), driver.poll()
+        assert probe.spin_until(lambda: sum(m.drive.speed > 0 for m in drives) >= commands, timeout=30), driver.poll()
+        yield sim, driver, probe, drives
+    finally:
+        probe.close()
+        driver.log = stop(driver)
+        stop(sim)
+
+
+def test_inference_node_drives_and_stops_when_the_camera_stalls(model_dir):
+    with driving(model_dir, commands=10) as (sim, _driver, probe, drives):
         speeds = {round(m.drive.speed, 3) for m in drives if m.drive.speed > 0}
         assert speeds <= {1.0, 2.0}  # the default action space's speeds, nothing else
         assert all(abs(m.drive.steering_angle) <= math.radians(30) + 1e-6 for m in drives)
@@ -293,23 +301,13 @@ def test_inference_node_drives_and_stops_when_the_camera_stalls(model_dir):
         stalled = len(drives)
         assert probe.spin_until(lambda: any(m.drive.speed == 0.0 for m in drives[stalled:]), timeout=5)
         assert drives[-1].drive.speed == 0.0
-    finally:
-        probe.close()
-        stop(driver)
-        stop(sim)
 
 
 def test_inference_node_stops_on_a_bad_image_and_when_killed(model_dir):
     """An image it cannot read gets a warning and a stop, never a crash; SIGTERM sends a last stop."""
-    from ackermann_msgs.msg import AckermannDriveStamped
     from sensor_msgs.msg import Image
 
-    sim, driver = start_driving(model_dir)
-    probe = Probe()
-    try:
-        probe.listen(AckermannDriveStamped, "cmd_drive")
-        drives = probe.got["cmd_drive"]
-        assert probe.spin_until(lambda: sum(m.drive.speed > 0 for m in drives) >= 5, timeout=30), driver.poll()
+    with driving(model_dir, commands=5) as (_sim, driver, probe, drives):
         camera = probe.node.create_publisher(Image, "camera/image_raw", 10)
         before = len(drives)
         camera.publish(Image(encoding="yuv422", width=160, height=120, step=320, data=bytes(320 * 120)))
@@ -319,11 +317,7 @@ def test_inference_node_stops_on_a_bad_image_and_when_killed(model_dir):
         driver.wait(timeout=10)
         assert probe.spin_until(lambda: drives[-1].drive.speed == 0.0, timeout=3), "no stop command on SIGTERM"
         assert driver.returncode == 0
-    finally:
-        probe.close()
-        log = stop(driver)
-        stop(sim)
-    assert "unsupported image encoding 'yuv422'" in log
+    assert "unsupported image encoding 'yuv422'" in driver.log
 
 
 def test_parameters_are_checked_at_start_and_when_set():
