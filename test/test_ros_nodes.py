@@ -309,8 +309,11 @@ def test_inference_node_stops_on_a_bad_image_and_when_killed(model_dir):
 
     with driving(model_dir, commands=5) as (_sim, driver, probe, drives):
         camera = probe.node.create_publisher(Image, "camera/image_raw", 10)
+        assert probe.spin_until(lambda: camera.get_subscription_count() > 0)
         before = len(drives)
-        camera.publish(Image(encoding="yuv422", width=160, height=120, step=320, data=bytes(320 * 120)))
+        for _ in range(3):  # the driver keeps only the newest frame: the simulator's may replace one
+            camera.publish(Image(encoding="yuv422", width=160, height=120, step=320, data=bytes(320 * 120)))
+            probe.spin_until(lambda: False, timeout=0.05)
         assert probe.spin_until(lambda: any(m.drive.speed == 0.0 for m in drives[before:]), timeout=5)
         assert probe.spin_until(lambda: drives[-1].drive.speed > 0, timeout=5)  # driving again on good pictures
         driver.send_signal(signal.SIGTERM)
