@@ -210,7 +210,8 @@ class SimNode(Node):
         """Everything a state has, under one stamp; the image last so that its arrival means the rest was sent.
 
         Topics nobody listens to are not built (lazy publishing, as image_transport does): a lock-step
-        trainer reads only the image and odometry, and the rest would cost it a third of its rate.
+        trainer reads only the image (the state comes in the service's answer), and the rest would
+        cost it much of its rate.
         """
         stamp, f, state = self._stamp(), self.frames, self.sim.state[0]
         map_header = Header(stamp=stamp, frame_id=f.map)
