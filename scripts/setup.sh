@@ -66,4 +66,6 @@ build_interface ackermann_msgs ackermann_msgs.msg
 build_interface racer_interfaces racer_interfaces.srv src/racer_interfaces
 # Jazzy's launch_ros imports it: the launch tests and scripts/ros2_launch.sh need it.
 build_interface composition_interfaces composition_interfaces.srv
+# TEST FIXTURE: the DeepRacer's interface package, for the car emulator in test/ (the car has its own).
+build_interface deepracer_interfaces_pkg deepracer_interfaces_pkg.msg test/fixtures/deepracer_interfaces_pkg
 echo "setup: ready ($VENV)"

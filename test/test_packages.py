@@ -19,7 +19,8 @@ ROSDEP_KEYS = {
     "onnx": "python3-onnx-pip", "onnxruntime": "python3-onnxruntime-pip", "tensorboard": "python3-tensorboard-pip",
 }
 # Imported only by an optional command, inside the function that needs it, with a clear error without it.
-OPTIONAL = {"stable_baselines3": "racer bench learn's peer"}
+OPTIONAL = {"stable_baselines3": "racer bench learn's peer",
+            "deepracer_interfaces_pkg": "the car's own interface package, for racer_inference's deepracer target"}
 ROS_PACKAGES = {"rclpy", "rcl_interfaces", "builtin_interfaces", "std_msgs", "sensor_msgs", "geometry_msgs",
                 "nav_msgs", "visualization_msgs", "tf2_msgs", "ackermann_msgs", "rosgraph_msgs", "racer_interfaces",
                 "ament_index_python", "launch", "launch_ros", *PYTHON_PACKAGES}

@@ -10,6 +10,7 @@ from racer_core.camera import camera_from
 from racer_core.vehicle import VehicleParams
 
 messages = pytest.importorskip("racer_agent.ros.messages")
+images = pytest.importorskip("racer_inference.images")
 sim_messages = pytest.importorskip("racer_sim.sim_messages")
 CAR = VehicleParams()
 
@@ -43,7 +44,7 @@ def test_pose_image_and_camera_conversions_round_trip():
 
     frame = np.random.default_rng(0).integers(0, 256, (120, 160, 1), dtype=np.uint8)
     msg = messages.image(frame, Header(frame_id="camera_optical_frame"), "mono8")
-    assert msg.step == 160 and np.array_equal(messages.image_array(msg), frame)
+    assert msg.step == 160 and np.array_equal(images.image_array(msg), frame)
     info = sim_messages.camera_info(camera_from("deepracer_sim"), Header())
     fx = info.k[0]
     assert 2 * math.degrees(math.atan(80 / fx)) == pytest.approx(math.degrees(1.13))  # the preset's field of view
@@ -58,12 +59,12 @@ def test_image_rows_with_padding_and_images_racer_cannot_read():
     padded = np.zeros((4, 16), np.uint8)
     padded[:, :9] = frame.reshape(4, 9)  # step 16 > width 3 x 3 channels
     msg = Image(height=4, width=3, encoding="bgr8", step=16, data=padded.tobytes())
-    assert np.array_equal(messages.image_array(msg), frame)
+    assert np.array_equal(images.image_array(msg), frame)
     for bad, says in [(Image(height=4, width=3, encoding="yuv422", step=6, data=bytes(24)), "unsupported"),
                       (Image(height=4, width=3, encoding="rgb8", step=9, data=bytes(20)), "malformed"),
                       (Image(height=4, width=3, encoding="rgb8", step=4, data=bytes(48)), "malformed")]:
-        with pytest.raises(messages.ImageError, match=says):
-            messages.image_array(bad)
+        with pytest.raises(images.ImageError, match=says):
+            images.image_array(bad)
 
 
 def test_odom_stays_continuous_across_teleports():

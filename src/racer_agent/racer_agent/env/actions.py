@@ -13,6 +13,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from racer_inference.model import command
+
 MAX_STEER_DEG = 30.0
 MIN_SPEED, MAX_SPEED = 0.1, 4.0
 
@@ -86,13 +88,7 @@ class ActionSpace:
 
     def command(self, action) -> tuple[float, float]:
         """(steering deg, speed m/s) for one action; continuous actions are clipped to [-1, 1]."""
-        if self.kind == "discrete":
-            steer, speed = self.table[int(action)]
-            return float(steer), float(speed)
-        a = np.clip(np.asarray(action, dtype=np.float64).reshape(2), -1.0, 1.0)
-        lo, hi = self.table[:, 0], self.table[:, 1]
-        steer, speed = lo + (a + 1.0) * 0.5 * (hi - lo)
-        return float(steer), float(speed)
+        return command(self.kind, self.table, action)  # the car's own mapping: one definition
 
     @property
     def max_speed(self) -> float:

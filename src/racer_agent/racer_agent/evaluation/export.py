@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 from racer_agent.evaluation import model_metadata
-from racer_agent.evaluation.onnx_policy import MODEL_FILE, OnnxPolicy, check_file
+from racer_agent.evaluation.onnx_policy import OnnxPolicy, check_file
 from racer_agent.evaluation.policy import TorchPolicy, load
 from racer_agent.training.networks import ActorCritic
+from racer_inference.model import MODEL_FILE
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4

@@ -14,12 +14,8 @@ from pathlib import Path
 from racer_agent.env.actions import ActionSpace, ActionSpaceError
 from racer_core.camera import CameraConfig
 from racer_core.scenery import GRAY_WEIGHTS
-
-FILENAME = "model_metadata.json"
-
-
-class MetadataError(ValueError):
-    """A model_metadata.json that is missing, unreadable or inconsistent with its model."""
+from racer_inference.model import METADATA_FILE as FILENAME
+from racer_inference.model import MetadataError
 
 
 def build(actions: ActionSpace, network: str, camera: CameraConfig) -> dict:

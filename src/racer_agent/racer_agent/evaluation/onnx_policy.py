@@ -1,7 +1,8 @@
-"""An exported model driving through onnxruntime (no torch): what runs on the car.
+"""An exported model driving through onnxruntime (no torch), for evaluation; and the checks an export
+must pass for the car's onnxruntime.
 
-Loading checks the model against its model_metadata.json and refuses a mismatch up front, since a
-wrong input shape would otherwise fail at the first frame, with the car already moving.
+Loading and the model-against-metadata checks are racer_inference's (what runs on the car), so a
+model that evaluates here loads there.
 """
 
 from __future__ import annotations
@@ -10,55 +11,26 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
 from racer_agent.env.actions import ActionSpace
-from racer_agent.evaluation import model_metadata
 from racer_agent.evaluation.model_metadata import MetadataError
+from racer_inference.model import Model
 
-MODEL_FILE = "model.onnx"
 
+class OnnxPolicy(Model):
+    """The car's model loader (racer_inference.model) with racer's full action-space checks, acting
+    on batches of frames for evaluation."""
 
-class OnnxPolicy:
     def __init__(self, directory: str | Path, threads: int = 1):
-        directory = Path(directory)
-        self.path = directory / MODEL_FILE
-        self.metadata = model_metadata.read(directory)
+        super().__init__(directory, threads)
         self.actions = ActionSpace.from_spec(self.metadata)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise MetadataError(f"{self.path}: onnxruntime cannot load the model ({exc})") from exc
-        check_against_metadata(self.session, self.metadata, self.path)
-        self.input_name = self.session.get_inputs()[0].name
-        self.frame_shape = model_metadata.frame_shape(self.metadata)  # (H, W, C) of one camera picture
 
     def probabilities_or_means(self, frames: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: frames.astype(np.float32, copy=False)})[0]
+        return self.outputs(frames)
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         out = self.probabilities_or_means(frames)
         return out.argmax(-1) if self.actions.kind == "discrete" else out
-
-
-def check_against_metadata(session: ort.InferenceSession, meta: dict, path: Path) -> None:
-    """Input (N, H, W, C) must match racer.input.shape and the output must fit the action space."""
-    inputs, outputs = session.get_inputs(), session.get_outputs()
-    if len(inputs) != 1 or len(outputs) < 1:
-        raise MetadataError(f"{path}: expected one input and one output, got {len(inputs)} and {len(outputs)}")
-    want = model_metadata.frame_shape(meta)
-    got = tuple(inputs[0].shape[1:])
-    if len(inputs[0].shape) != 4 or got != want:
-        raise MetadataError(f"{path}: model input shape {inputs[0].shape} does not match model_metadata.json "
-                            f"(N, {want[0]}, {want[1]}, {want[2]}); re-export the model or fix the metadata")
-    actions = ActionSpace.from_spec(meta)
-    width = len(actions.table) if actions.kind == "discrete" else 2
-    out_shape = outputs[0].shape
-    if len(out_shape) != 2 or out_shape[1] != width:
-        raise MetadataError(f"{path}: model output shape {out_shape} does not fit the {actions.kind} action space "
-                            f"of {width} in model_metadata.json")
 
 
 def check_file(path: str | Path) -> onnx.ModelProto:

@@ -34,6 +34,7 @@ from racer_core.scenery import Scenery
 from racer_core.simulator import TrackProbe
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
+from racer_inference.images import image_array
 from racer_interfaces.msg import CarState
 from racer_interfaces.srv import ResetCar, StepSimulation
 
@@ -181,7 +182,7 @@ class RosSimulator:
                 raise SimulatorUnavailable(f"no message on {c.image_topic} stamped {stamp_ns * 1e-9:.3f} s "
                                            f"within {wait_s:g} s")
             self.executor.spin_once(timeout_sec=0.05)
-        frame = ros_messages.image_array(c.images[stamp_ns])
+        frame = image_array(c.images[stamp_ns])
         if frame.shape != self.frames.shape[1:]:
             raise SimulatorUnavailable(f"{c.image_topic} sends {frame.shape} images, the policy expects "
                                        f"{self.frames.shape[1:]}: check the node's camera parameters")

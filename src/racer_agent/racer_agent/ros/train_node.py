@@ -12,7 +12,7 @@ import sys
 import rclpy
 from rclpy.node import Node
 
-from racer_agent.ros import node as ros_node
+from racer_inference import node_support as ros_node
 
 PARAMETERS: ros_node.ParameterTable = {
     "config": ("", "racer config or DeepRacer hyperparameters.json; empty = racer's default"),
