@@ -1,0 +1,137 @@
+"""racer_inference_node driving the physical DeepRacer's stock software, proven against an emulator of
+the car (test/deepracer_emulator.py: its ctrl node and camera node as separate processes) over
+loopback DDS, with a model trained by `racer train`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+pytest.importorskip("deepracer_interfaces_pkg")
+
+from deepracer_interfaces_pkg.msg import ServoCtrlMsg  # noqa: E402
+from ros_helpers import Probe, stop  # noqa: E402
+
+BIN = Path(sys.executable).parent
+EMULATOR = Path(__file__).with_name("deepracer_emulator.py")
+MAX_THROTTLE = 0.5
+
+
+class Process:
+    """A node process whose output lines are collected as they come."""
+
+    def __init__(self, cmd: list[str]):
+        self.popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(iter(self.popen.stdout.readline, "")), daemon=True).start()
+
+    def stop(self) -> str:
+        stop(self.popen)
+        return "".join(self.lines)
+
+
+def emulator(*args: str) -> Process:
+    return Process([sys.executable, str(EMULATOR), *args])
+
+
+def driver(model_dir: Path, *params: str) -> Process:
+    cmd = [str(BIN / "racer_inference_node"), "--ros-args", "-p", "target:=deepracer", "-p", f"model_dir:={model_dir}",
+           "-p", f"max_throttle:={MAX_THROTTLE}"]
+    for p in params:
+        cmd += ["-p", p]
+    return Process(cmd)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("deepracer") / "run"
+    subprocess.run([str(BIN / "racer"), "train", "--track", "oval", "--minutes", "0.5", "--seed", "0", "--quiet",
+                    "--out", str(out)], check=True, capture_output=True, timeout=300)
+    return out / "model"
+
+
+def wait_for(predicate, probe: Probe, timeout: float) -> bool:
+    return probe.spin_until(predicate, timeout=timeout)
+
+
+def test_the_emulated_deepracer_laps_stops_on_a_stalled_camera_and_is_handed_back(model_dir):
+    ctrl = emulator("ctrl")
+    camera = emulator("camera", "oval", "2.0", str(MAX_THROTTLE))
+    node = driver(model_dir)
+    probe = Probe()
+    try:
+        probe.listen(ServoCtrlMsg, "/ctrl_pkg/servo_msg")
+        servo = probe.got["/ctrl_pkg/servo_msg"]
+        assert wait_for(lambda: any(line.startswith("lap ") for line in camera.lines), probe, 120), \
+            "".join(camera.lines[-20:]) + "".join(node.lines)
+        assert "vehicle_state 1\n" in ctrl.lines and "enable_state True\n" in ctrl.lines
+        assert any(m.throttle > 0 for m in servo)
+        assert all(-1.0 <= m.angle <= 1.0 and 0.0 <= m.throttle <= MAX_THROTTLE + 1e-6 for m in servo)
+
+        camera.popen.send_signal(signal.SIGKILL)  # the camera stalls
+        stalled, seen = time.monotonic(), len(servo)
+        assert wait_for(lambda: any(m.throttle == 0.0 for m in servo[seen:]), probe, 2.0)
+        assert time.monotonic() - stalled < 0.25 + 0.5  # the watchdog period plus delivery
+        node.popen.send_signal(signal.SIGINT)
+        node.popen.wait(timeout=15)
+        assert wait_for(lambda: "enable_state False\n" in ctrl.lines, probe, 5.0), "".join(node.lines)
+        assert node.popen.returncode == 0
+        assert servo[-1].throttle == 0.0 and servo[-1].angle == 0.0
+    finally:
+        probe.close()
+        log = node.stop()
+        camera.stop()
+        ctrl.stop()
+    assert "rejected" not in "".join(ctrl.lines), log
+
+
+def test_a_model_that_disagrees_with_its_metadata_never_moves_the_car(model_dir, tmp_path):
+    wrong = tmp_path / "wrong"
+    shutil.copytree(model_dir, wrong)
+    meta = json.loads((wrong / "model_metadata.json").read_text())
+    meta["racer"]["input"]["shape"] = [1, 120, 160, 3]
+    (wrong / "model_metadata.json").write_text(json.dumps(meta))
+    ctrl = emulator("ctrl")
+    camera = emulator("camera", "oval", "2.0", str(MAX_THROTTLE))
+    node = driver(wrong)
+    probe = Probe()
+    try:
+        probe.listen(ServoCtrlMsg, "/deepracer_navigation_pkg/auto_drive",
+                     rclpy.qos.QoSProfile(depth=10, reliability=rclpy.qos.ReliabilityPolicy.BEST_EFFORT))
+        commands = probe.got["/deepracer_navigation_pkg/auto_drive"]
+        assert wait_for(lambda: len(commands) >= 10, probe, 30), "".join(node.lines)  # it answers every frame
+        assert all(m.throttle == 0.0 and m.angle == 0.0 for m in commands)
+        assert node.popen.poll() is None
+    finally:
+        probe.close()
+        log = node.stop()
+        camera.stop()
+        ctrl.stop()
+    assert "does not match model_metadata.json" in log and "only be sent stop commands" in log
+
+
+def test_a_car_that_refuses_autonomous_mode_is_reported_and_nothing_drives(model_dir):
+    camera = emulator("camera", "oval", "2.0", str(MAX_THROTTLE))  # no ctrl node: its services never answer
+    node = driver(model_dir, "service_timeout_s:=1.0")
+    probe = Probe()
+    try:
+        probe.listen(ServoCtrlMsg, "/deepracer_navigation_pkg/auto_drive",
+                     rclpy.qos.QoSProfile(depth=10, reliability=rclpy.qos.ReliabilityPolicy.BEST_EFFORT))
+        commands = probe.got["/deepracer_navigation_pkg/auto_drive"]
+        assert wait_for(lambda: any("not driving" in line for line in node.lines), probe, 20), "".join(node.lines)
+        probe.spin_until(lambda: False, timeout=1.0)
+        assert all(m.throttle == 0.0 for m in commands) and node.popen.poll() is None
+    finally:
+        probe.close()
+        log = node.stop()
+        camera.stop()
+    assert "/ctrl_pkg/vehicle_state is not available" in log
