@@ -21,7 +21,7 @@ def test_tracks_list_and_show(tmp_path):
 
 
 def test_drive_writes_pictures(tmp_path):
-    out = run("drive", "--track", "oval", "--speed", "2", "--out", str(tmp_path))
+    out = run("drive", "--scripted", "--track", "oval", "--speed", "2", "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert "lap_complete" in out.stdout
     assert (tmp_path / "driven_line.png").stat().st_size > 1000

@@ -135,3 +135,10 @@ def test_a_car_that_refuses_autonomous_mode_is_reported_and_nothing_drives(model
         log = node.stop()
         camera.stop()
     assert "/ctrl_pkg/vehicle_state is not available" in log
+
+
+def test_racer_drive_laps_the_simulated_car_with_the_same_model(model_dir):
+    result = subprocess.run([str(BIN / "racer"), "drive", str(model_dir.parent), "--laps", "1", "--minutes", "3"],
+                            capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lap 1: " in result.stdout and "driving" in result.stdout

@@ -29,6 +29,16 @@ def _tracks_show(args) -> int:
 
 
 def _drive(args) -> int:
+    if not args.scripted:
+        if not args.run:
+            raise ValueError("racer drive needs a run directory or exported model (or --scripted)")
+        from racer_sim.drive import drive
+
+        return drive(args.run, args.track, args.laps, args.minutes, args.real_time_factor)
+    return _drive_scripted(args)
+
+
+def _drive_scripted(args) -> int:
     """One episode with the scripted centre-line driver; writes the driven line and camera frames."""
     import cv2
     import gymnasium as gym
@@ -40,7 +50,7 @@ def _drive(args) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = gym.make("racer/TimeTrial-v0", track=args.track, start="start_line", camera={"grayscale": False})
+    env = gym.make("racer/TimeTrial-v0", track=args.track or "circuit", start="start_line", camera={"grayscale": False})
     race = env.unwrapped.race
     driver = CentreLineDriver(race.actions, speed=args.speed)
     obs, info = env.reset(seed=args.seed)
@@ -165,11 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--out", default="track.png")
     show.set_defaults(func=_tracks_show)
 
-    drive = sub.add_parser("drive", help="drive one episode with the scripted centre-line driver")
-    drive.add_argument("--track", default="circuit")
-    drive.add_argument("--speed", type=float, default=1.0)
-    drive.add_argument("--seed", type=int, default=0)
-    drive.add_argument("--out", default="runs/drive")
+    drive = sub.add_parser("drive", help="an exported model drives the simulated car in real time, lap by lap")
+    drive.add_argument("run", nargs="?", help="run directory or directory written by `racer export`")
+    drive.add_argument("--track", help="track (default: the run's, else circuit)")
+    drive.add_argument("--laps", type=int, default=1, help="stop after this many laps")
+    drive.add_argument("--minutes", type=float, default=5.0, help="give up (exit 1) after this long")
+    drive.add_argument("--real-time-factor", type=float, default=1.0, help="simulator speed (1.0 = real time)")
+    drive.add_argument("--scripted", action="store_true",
+                       help="instead: one episode of the scripted centre-line driver (driven line, camera frames)")
+    drive.add_argument("--speed", type=float, default=1.0, help="--scripted: speed m/s")
+    drive.add_argument("--seed", type=int, default=0, help="--scripted: seed")
+    drive.add_argument("--out", default="runs/drive", help="--scripted: where to write pictures")
     drive.set_defaults(func=_drive)
 
     train = sub.add_parser("train", help="train a PPO driving policy on the embedded simulator")

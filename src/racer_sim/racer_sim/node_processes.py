@@ -50,8 +50,10 @@ def executable(name: str, package: str) -> str:
     return found
 
 
-def node_command(name: str, package: str, params_file: str, overrides: dict, namespace: str = "") -> list[str]:
-    cmd = [executable(name, package), "--ros-args", "--params-file", str(share_file(package, "config", params_file))]
+def node_command(name: str, package: str, params_file: str | None, overrides: dict, namespace: str = "") -> list[str]:
+    cmd = [executable(name, package), "--ros-args"]
+    if params_file:
+        cmd += ["--params-file", str(share_file(package, "config", params_file))]
     if namespace:
         cmd += ["-r", f"__ns:=/{namespace}"]
     for key, value in overrides.items():
