@@ -7,3 +7,4 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-77
 .venv/bin/racer bench sim --json
 .venv/bin/racer bench bridge --json --cars 1
 .venv/bin/racer bench bridge --json --cars 2
+.venv/bin/racer bench inference --json

@@ -142,3 +142,16 @@ def test_racer_drive_laps_the_simulated_car_with_the_same_model(model_dir):
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lap 1: " in result.stdout and "driving" in result.stdout
+
+
+def test_latency_benchmark_measures_both_networks():
+    result = subprocess.run([str(BIN / "racer"), "bench", "inference", "--json", "--frames", "40"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for name in ("default", "deepracer_shallow"):
+        f = figures[name]
+        assert 0 < f["inference_p50_ms"] <= f["inference_p99_ms"] < 1000
+        assert 0 < f["end_to_end_p50_ms"] <= f["end_to_end_p99_ms"] < 1000
+        assert f["end_to_end_p50_ms"] > f["inference_p50_ms"]  # DDS both ways on top of the same work
+    assert figures["deepracer_shallow"]["inference_p50_ms"] > figures["default"]["inference_p50_ms"]

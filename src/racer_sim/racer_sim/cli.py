@@ -164,6 +164,16 @@ def _bench_bridge(args) -> int:
     return 0
 
 
+def _bench_inference(args) -> int:
+    from racer_sim import inference_bench
+    from racer_sim.node_processes import private_dds
+
+    print(private_dds(), file=sys.stderr)
+    result = inference_bench.run(frames=args.frames)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -243,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--cars", type=int, default=1, help="simulator nodes (one car each) stepped in parallel")
     bridge.add_argument("--seconds", type=float, default=5.0)
     bridge.set_defaults(func=_bench_bridge)
+    inference = bench.add_parser("inference", help="the car driver's latency: inference and camera -> command over DDS")
+    inference.add_argument("--json", action="store_true", help="print one JSON object")
+    inference.add_argument("--frames", type=int, default=500)
+    inference.set_defaults(func=_bench_inference)
     learn = bench.add_parser("learn", help="time to a lapping driver: racer PPO vs Stable-Baselines3 PPO")
     learn.add_argument("--json", action="store_true", help="print one JSON object")
     learn.add_argument("--tracks", default="circuit,../shared/deepracer_tracks/reinvent_base.npy",

@@ -33,9 +33,12 @@ class _Actor(torch.nn.Module):
         return torch.softmax(out, dim=-1) if self.model.discrete else out
 
 
-def export(source: str | Path, out_dir: str | Path) -> dict:
-    """Write model.onnx and model_metadata.json; returns what was checked (versions, parity)."""
-    policy = load(source)
+def export(source: str | Path | TorchPolicy, out_dir: str | Path) -> dict:
+    """Write model.onnx and model_metadata.json; returns what was checked (versions, parity).
+
+    `source`: a run directory or checkpoint, or a policy in memory (the latency benchmark exports
+    untrained networks)."""
+    policy = source if isinstance(source, TorchPolicy) else load(source)
     if not isinstance(policy, TorchPolicy):
         raise ValueError(f"{source} is already an exported model")
     out_dir = Path(out_dir)
