@@ -155,3 +155,39 @@ def test_latency_benchmark_measures_both_networks():
         assert 0 < f["end_to_end_p50_ms"] <= f["end_to_end_p99_ms"] < 1000
         assert f["end_to_end_p50_ms"] > f["inference_p50_ms"]  # DDS both ways on top of the same work
     assert figures["deepracer_shallow"]["inference_p50_ms"] > figures["default"]["inference_p50_ms"]
+
+
+def test_deploy_bundle_for_the_car(model_dir, tmp_path):
+    bundle = tmp_path / "bundle.tar.gz"
+    result = subprocess.run([str(BIN / "racer"), "deploy", str(model_dir.parent), "--target", "deepracer",
+                             "--out", str(bundle)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    import tarfile
+
+    with tarfile.open(bundle) as tar:
+        tar.extractall(tmp_path / "car", filter="data")
+    root = tmp_path / "car" / "racer-deepracer"
+    names = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    assert {"model/model.onnx", "model/model_metadata.json", "install.sh", "start.sh", "README.txt",
+            "launch/racer_deepracer.launch.py", "src/racer_inference/package.xml", "src/racer_inference/setup.py",
+            "src/racer_inference/setup.cfg", "src/racer_inference/car-requirements.txt",
+            "src/racer_inference/racer_inference/inference_node.py"} <= names, names
+    assert not any("deepracer_interfaces_pkg" in n or "racer_agent" in n or "__pycache__" in n for n in names)
+    source = Path(__file__).resolve().parents[1] / "src" / "racer_inference" / "racer_inference"
+    for module in source.glob("*.py"):  # the car runs exactly this code
+        assert (root / "src/racer_inference/racer_inference" / module.name).read_bytes() == module.read_bytes()
+    for script in ("install.sh", "start.sh"):
+        path = root / script
+        assert path.stat().st_mode & 0o111, f"{script} is not executable"
+        subprocess.run(["bash", "-n", str(path)], check=True)
+        lint = subprocess.run(["shellcheck", "-S", "warning", str(path)], capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout
+    vermin = shutil.which("vermin", path=str(BIN))
+    check = subprocess.run([vermin, "--eval-annotations", "--no-tips", "--violations", "-t=3.8-",
+                            str(root / "launch"), str(root / "src")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from racer_inference.model import Model; "
+            "m = Model(sys.argv[2]); print(m.kind, m.input_shape)")
+    loaded = subprocess.run([sys.executable, "-c", code, str(root / "src/racer_inference"), str(root / "model")],
+                            capture_output=True, text=True, check=True)
+    assert loaded.stdout.split()[0] == "discrete"

@@ -108,3 +108,23 @@ def test_a_model_that_disagrees_with_its_metadata_is_refused(tmp_path):
         Model(_write_model(tmp_path / "shape", np.zeros((120 * 160, 3)), metadata_shape=(1, 120, 160, 3)))
     with pytest.raises(MetadataError, match="output shape"):
         Model(_write_model(tmp_path / "width", np.zeros((120 * 160, 4))))
+
+
+def test_continuous_means_are_rescaled_to_the_ranges(tmp_path):
+    import json
+
+    w = np.zeros((120 * 160, 2))
+    w[0, 0], w[0, 1] = 0.01, -0.01  # the first pixel sets (steering, speed) in [-1, 1]
+    directory = _write_model(tmp_path / "continuous", w)
+    meta = json.loads((directory / "model_metadata.json").read_text())
+    meta["action_space"] = {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 1.0, "high": 3.0}}
+    meta["action_space_type"] = "continuous"
+    (directory / "model_metadata.json").write_text(json.dumps(meta))
+    model = Model(directory)
+    frame = np.zeros((1, 120, 160, 1), np.float32)
+    frame[0, 0, 0, 0] = 50.0  # means (0.5, -0.5)
+    steer, speed = model.drive(frame)
+    assert np.degrees(steer) == pytest.approx(15.0) and speed == pytest.approx(1.5)
+    frame[0, 0, 0, 0] = 1000.0  # means (10, -10): clipped to the ranges' ends
+    steer, speed = model.drive(frame)
+    assert np.degrees(steer) == pytest.approx(30.0) and speed == pytest.approx(1.0)

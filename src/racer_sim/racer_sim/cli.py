@@ -137,6 +137,15 @@ def _export(args) -> int:
     return 0
 
 
+def _deploy(args) -> int:
+    from racer_agent.evaluation.deploy import deploy
+
+    result = deploy(args.run, args.target, args.out)
+    print(json.dumps(result) if args.json else f"wrote {result['bundle']} ({result['model']}); on the car: "
+          "tar xzf it, then racer-deepracer/install.sh and /opt/racer/start.sh (README: Drive a DeepRacer)")
+    return 0
+
+
 def _bench_sim(args) -> int:
     from racer_agent.bench import sim as bench
 
@@ -239,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", required=True)
     ex.add_argument("--json", action="store_true")
     ex.set_defaults(func=_export)
+
+    dep = sub.add_parser("deploy", help="bundle a model and the inference node for a physical car")
+    dep.add_argument("run", help="run directory or exported model directory")
+    dep.add_argument("--target", default="deepracer", choices=["deepracer"])
+    dep.add_argument("--out", required=True, help="the bundle, e.g. bundle.tar.gz")
+    dep.add_argument("--json", action="store_true")
+    dep.set_defaults(func=_deploy)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_command", required=True)
     sim = bench.add_parser("sim", help="env steps/s vs Gymnasium's CarRacing-v3 in the same run")
