@@ -15,7 +15,7 @@ from racer_agent.env.actions import ActionSpace, ActionSpaceError
 from racer_core.camera import CameraConfig
 from racer_core.scenery import GRAY_WEIGHTS
 from racer_inference.model import METADATA_FILE as FILENAME
-from racer_inference.model import MetadataError
+from racer_inference.model import MetadataError, read_metadata  # one error type for both sides
 
 
 def build(actions: ActionSpace, network: str, camera: CameraConfig) -> dict:
@@ -47,26 +47,13 @@ def write(meta: dict, directory: str | Path) -> Path:
 
 
 def read(path: str | Path) -> dict:
-    """Read and check a racer model_metadata.json (file or the directory holding it)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / FILENAME
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise MetadataError(f"{path}: cannot read model metadata ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise MetadataError(f"{path}: model metadata must be a JSON object")
+    """Read and check a racer model_metadata.json (file or the directory holding it): the car's checks
+    (racer_inference), plus racer's full action-space rules."""
+    meta = read_metadata(path)
     try:
         ActionSpace.from_spec(meta)
     except ActionSpaceError as exc:
         raise MetadataError(f"{path}: {exc}") from exc
-    try:
-        shape = meta["racer"]["input"]["shape"]
-        if len(shape) != 4 or not all(isinstance(v, int) and v > 0 for v in shape[1:]):
-            raise ValueError(shape)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MetadataError(f"{path}: racer.input.shape must be [1, height, width, channels] ({exc!r})") from exc
     return meta
 
 
