@@ -73,22 +73,18 @@ def speed_of(throttle: float, vmax: float, max_throttle: float) -> float:
 
 class CameraNode(Node):
     def __init__(self, track_name: str, vmax: float, max_throttle: float):
-        from racer_agent.env.episode import EpisodeTracker
         from racer_core.builtin_tracks import load
         from racer_core.camera import camera_from
-        from racer_core.simulator import DIST_ALONG, WHEELS_ON, Simulator
+        from racer_core.simulator import Simulator
+        from racer_sim.drive import OFF_TRACK, LapCounter
 
         super().__init__("camera_node", namespace="camera_pkg")
         self.track = load(track_name)
         self.sim = Simulator(self.track, 1, camera_from("deepracer_car", grayscale=False))
         self.sim.place(0, *self.track.pose_at(0.0))
-        self.along, self.wheels = DIST_ALONG, WHEELS_ON
-        self.tracker = EpisodeTracker(self.track.length, self.track.closed)
-        m = self.sim.measure(0)
-        self.tracker.reset(float(m[DIST_ALONG]), tuple(self.sim.state[0, :2]))
+        self.laps, self.off_track = LapCounter(self.track), OFF_TRACK
         self.vmax, self.max_throttle = vmax, max_throttle
         self.command = np.zeros((1, 2))
-        self.lap_start = 0
         self.ticks = 0
         self.camera = self.create_publisher(CameraMsg, "/camera_pkg/video_mjpeg", BEST_EFFORT)
         self.create_subscription(ServoCtrlMsg, "/ctrl_pkg/servo_msg", self._on_servo, 10)
@@ -101,14 +97,12 @@ class CameraNode(Node):
         self.sim.move(self.command)
         self.sim.render()
         self.ticks += 1
-        m = self.sim.measure(0)
-        self.tracker.update(float(m[self.along]), tuple(self.sim.state[0, :2]))
-        if m[self.wheels] == 0:
+        x, y, yaw = self.sim.state[0, :3]
+        event = self.laps.update(float(x), float(y), float(yaw), self.ticks * self.sim.vehicle.dt)
+        if event == self.off_track:
             print("off_track", flush=True)
-        if self.tracker.progress >= 100.0:
-            print(f"lap {(self.ticks - self.lap_start) * self.sim.vehicle.dt:.2f}", flush=True)
-            self.lap_start = self.ticks
-            self.tracker.reset(float(m[self.along]), tuple(self.sim.state[0, :2]))
+        elif event is not None:
+            print(f"lap {event:.2f}", flush=True)
         frame = np.ascontiguousarray(self.sim.frames[0][:, :, ::-1])  # the car's camera sends BGR
         image = Image(height=120, width=160, encoding="bgr8", step=160 * 3, data=frame.tobytes())
         self.camera.publish(CameraMsg(images=[image]))

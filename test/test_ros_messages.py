@@ -76,3 +76,21 @@ def test_odom_stays_continuous_across_teleports():
     frame.teleport(driven, (-4.0, 5.0, -2.5))
     assert frame.to_odom((-4.0, 5.0, -2.5)) == pytest.approx(driven)  # no jump in odom
     assert compose(frame.map_to_odom, frame.to_odom((-3.0, 4.0, 1.0))) == pytest.approx((-3.0, 4.0, 1.0))
+
+
+def test_lap_counter_times_laps_and_reports_leaving_the_road():
+    from racer_core.builtin_tracks import build
+    from racer_sim.drive import OFF_TRACK, LapCounter
+
+    track = build("oval")
+    laps, events = LapCounter(track), []
+    step = 0.05  # m per pose, one pose per 0.1 s of sim time
+    for k in range(int(2.2 * track.length / step)):
+        x, y, yaw = track.pose_at((k * step) % track.length)
+        events.append(laps.update(x, y, yaw, 0.1 * k))
+    lap_times = [e for e in events if isinstance(e, float)]
+    assert len(lap_times) == 2 and lap_times[0] == pytest.approx(0.1 * track.length / step, abs=0.3)
+    assert OFF_TRACK not in events
+    x, y, yaw = track.pose_at(1.0)
+    assert laps.update(x + 5.0, y + 5.0, yaw, 1e3) == OFF_TRACK  # all four wheels far off the road
+    assert laps.update(x + 5.1, y + 5.0, yaw, 1e3) is None  # said once per excursion

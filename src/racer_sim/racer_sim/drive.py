@@ -1,7 +1,8 @@
 """`racer drive RUN`: an exported model drives racer's simulated car in real time, as it would the
 real one: the simulator node free-running and the inference node, as drive.launch.py starts them.
-A lap counter here follows the car's odometry (no reset happens while driving, so odom is the
-track's frame) and prints each lap and its time as it happens."""
+A lap counter here (`LapCounter`, also the car emulator's in the tests) follows the car's odometry
+(no reset happens while driving, so odom is the track's frame) and prints each lap and its time as
+it happens."""
 
 from __future__ import annotations
 
@@ -15,8 +16,47 @@ import numpy as np
 from racer_agent.env.episode import EpisodeTracker
 from racer_core.builtin_tracks import load as load_track
 from racer_core.simulator import DIST_ALONG, WHEELS_ON, TrackProbe
+from racer_core.track import Track
 from racer_inference.model import MODEL_FILE
 from racer_sim.node_processes import NodeProcesses, node_command, private_dds
+
+OFF_TRACK = "off_track"
+
+
+class LapCounter:
+    """Laps of one car from its poses, by DeepRacer's rules (progress along the centre line from
+    where counting started, wrapping at the finish line); also says when all four wheels leave."""
+
+    def __init__(self, track: Track):
+        self.track = track
+        self.probe = TrackProbe(track, 1)
+        self.state = np.zeros((1, 5))
+        self.tracker: EpisodeTracker | None = None
+        self.lap_start_s = 0.0
+        self.off = False
+
+    @property
+    def progress(self) -> float:
+        return self.tracker.progress if self.tracker else 0.0
+
+    def update(self, x: float, y: float, yaw: float, sim_s: float) -> float | str | None:
+        """The lap time (s) when a lap just ended, OFF_TRACK when the car just left the road, else None."""
+        self.state[0, :3] = x, y, yaw
+        m = self.probe.measure(self.state, 0)
+        if self.tracker is None:
+            self.tracker = EpisodeTracker(self.track.length, self.track.closed)
+            self.tracker.reset(float(m[DIST_ALONG]), (x, y))
+            self.lap_start_s = sim_s
+            return None
+        self.tracker.update(float(m[DIST_ALONG]), (x, y))
+        if self.tracker.progress >= 100.0:
+            lap = sim_s - self.lap_start_s
+            self.tracker.reset(float(m[DIST_ALONG]), (x, y))
+            self.lap_start_s = sim_s
+            return lap
+        left = m[WHEELS_ON] == 0 and not self.off
+        self.off = m[WHEELS_ON] == 0
+        return OFF_TRACK if left else None
 
 
 def model_directory(run: str | Path) -> Path:
@@ -44,31 +84,18 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
     model = model_directory(run)
     track = track or run_track(run) or "circuit"
     track = str(Path(track).resolve()) if Path(track).exists() else track
-    probe, tracker = TrackProbe(load_track(track), 1), None
+    laps_of = LapCounter(load_track(track))
     done: list[float] = []
-    started = {"sim_s": 0.0, "off": False}
 
     def on_odom(msg: Odometry) -> None:
-        nonlocal tracker
         p, sim_s = msg.pose.pose, msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        state = np.zeros((1, 5))
-        state[0, :3] = p.position.x, p.position.y, 2 * np.arctan2(p.orientation.z, p.orientation.w)
-        m = probe.measure(state, 0)
-        if tracker is None:
-            tracker = EpisodeTracker(probe.track.length, probe.track.closed)
-            tracker.reset(float(m[DIST_ALONG]), (state[0, 0], state[0, 1]))
-            started["sim_s"] = sim_s
-            return
-        tracker.update(float(m[DIST_ALONG]), (state[0, 0], state[0, 1]))
-        off = m[WHEELS_ON] == 0
-        if off and not started["off"]:
-            print(f"off track at {tracker.progress:.0f} %", flush=True)
-        started["off"] = off
-        if tracker.progress >= 100.0:
-            done.append(sim_s - started["sim_s"])
-            print(f"lap {len(done)}: {done[-1]:.2f} s", flush=True)
-            tracker.reset(float(m[DIST_ALONG]), (state[0, 0], state[0, 1]))
-            started["sim_s"] = sim_s
+        yaw = 2 * np.arctan2(p.orientation.z, p.orientation.w)
+        event = laps_of.update(p.position.x, p.position.y, yaw, sim_s)
+        if event == OFF_TRACK:
+            print(f"off track at {laps_of.progress:.0f} %", flush=True)
+        elif event is not None:
+            done.append(event)
+            print(f"lap {len(done)}: {event:.2f} s", flush=True)
 
     context = Context()
     rclpy.init(context=context)
@@ -82,7 +109,7 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
             nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
                                      {"track": track, "lockstep": False, "real_time_factor": real_time_factor}))
             nodes.start(node_command("racer_inference_node", "racer_inference", None, {"model_dir": str(model)}))
-            print(f"driving {model} on {probe.track.name}; {laps} lap(s)", flush=True)
+            print(f"driving {model} on {laps_of.track.name}; {laps} lap(s)", flush=True)
             while len(done) < laps and time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.1)
                 if any(p.poll() is not None for p in nodes.processes):

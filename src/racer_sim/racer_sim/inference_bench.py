@@ -28,6 +28,7 @@ from racer_inference.model import Model
 from racer_sim.node_processes import NodeProcesses, node_command
 
 NETWORKS = {"default": TrainConfig().network, "deepracer_shallow": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"}
+RESENDS = 10
 TARGETS_MS = {"inference_p99_ms": 1.0, "end_to_end_p99_ms": 3.0}
 
 
@@ -86,7 +87,7 @@ def end_to_end_times(model_dir: Path, frames: np.ndarray, timeout_s: float = 30.
             for i, frame in enumerate(frames, start=1):
                 msg = Image(height=120, width=160, encoding="bgr8", step=480, data=frame.tobytes())
                 msg.header.stamp.sec = i
-                while True:  # a frame can be lost before the node is fully up: send it again
+                for _attempt in range(RESENDS):  # a frame can be lost before the node is fully up: send it again
                     sent = time.perf_counter()
                     camera.publish(msg)
                     wait_until = time.monotonic() + 0.5
@@ -94,8 +95,8 @@ def end_to_end_times(model_dir: Path, frames: np.ndarray, timeout_s: float = 30.
                         executor.spin_once(timeout_sec=0.01)
                     if i in answered:
                         break
-                    if time.monotonic() > deadline + 60:
-                        raise RuntimeError("racer_inference_node stopped answering")
+                else:
+                    raise RuntimeError(f"racer_inference_node did not answer frame {i} in {RESENDS} tries")
                 if i > 20:
                     times.append(answered[i] - sent)
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from racer_inference.model import command
+from racer_inference.actions import command
 
 MAX_STEER_DEG = 30.0
 MIN_SPEED, MAX_SPEED = 0.1, 4.0
