@@ -183,6 +183,18 @@ def _bench_inference(args) -> int:
     return 0
 
 
+def _gazebo_world(args) -> int:
+    from racer_core.builtin_tracks import load
+    from racer_core.camera import camera_from
+    from racer_sim.gazebo_world import WorldConfig, write_world
+
+    config = WorldConfig(steps_per_frame=args.steps_per_frame, real_time_factor=args.real_time_factor,
+                         texture_resolution=args.texture_resolution, camera=camera_from(args.camera))
+    for path in write_world(load(args.track), args.out, config):
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -255,6 +267,18 @@ def build_parser() -> argparse.ArgumentParser:
     dep.add_argument("--out", required=True, help="the bundle, e.g. bundle.tar.gz")
     dep.add_argument("--json", action="store_true")
     dep.set_defaults(func=_deploy)
+
+    gazebo = sub.add_parser("gazebo", help="Gazebo Harmonic worlds").add_subparsers(dest="gazebo_command",
+                                                                                      required=True)
+    world = gazebo.add_parser("world", help="write the world, ground texture and car model of a track")
+    world.add_argument("track", help="built-in track name or DeepRacer route file (.npy)")
+    world.add_argument("--out", required=True, help="directory for world.sdf, track.png and models/")
+    world.add_argument("--camera", default="deepracer_car", help="camera preset (racer_core.camera.PRESETS)")
+    world.add_argument("--steps-per-frame", type=int, default=60,
+                       help="physics iterations per control period (1/15 s); 60 = a 1.11 ms step")
+    world.add_argument("--real-time-factor", type=float, default=0.0, help="0 = as fast as possible")
+    world.add_argument("--texture-resolution", type=float, default=0.02, help="metres per ground-texture pixel")
+    world.set_defaults(func=_gazebo_world)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench_command", required=True)
     sim = bench.add_parser("sim", help="env steps/s vs Gymnasium's CarRacing-v3 in the same run")

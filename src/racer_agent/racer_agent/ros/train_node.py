@@ -24,8 +24,10 @@ PARAMETERS: ros_node.ParameterTable = {
     "minutes": (0.0, "wall-clock budget; 0 = the config's", ros_node.non_negative),
     "steps": (0, "sample budget; 0 = none", ros_node.non_negative),
     "seed": (-1, "seed; -1 = the config's"),
-    "sim": ("embedded", "embedded: simulator inside this process; ros: lock-step racer_sim_node(s)",
-            ros_node.one_of("embedded", "ros")),
+    "sim": ("embedded", "embedded: simulator inside this process; ros: lock-step racer_sim_node(s); "
+                        "gazebo: a paused Gazebo world over gz-transport",
+            ros_node.one_of("embedded", "ros", "gazebo")),
+    "world": ("", "sim gazebo: the world.sdf the Gazebo server runs"),
     "cars": (0, "cars learning at once; 0 = the config's (embedded) or 1 simulator node (ros); "
                 "with ros one node per car, namespaces car_0.. when more than one", ros_node.non_negative),
     "timeout_s": (5.0, "a simulator silent this long stops training (checkpoint kept)", ros_node.positive),
@@ -51,8 +53,8 @@ def main(args: list[str] | None = None) -> int:
     overrides = dict(track=p["track"] or None, reward=p["reward"] or None, actions=p["actions"] or None,
                      minutes=p["minutes"] or None, steps=p["steps"] or None,
                      seed=p["seed"] if p["seed"] >= 0 else None, sim=p["sim"],
-                     num_cars=p["cars"] or (1 if p["sim"] == "ros" else None),
-                     sim_timeout_s=p["timeout_s"])
+                     num_cars=p["cars"] or (1 if p["sim"] in ("ros", "gazebo") else None),
+                     sim_timeout_s=p["timeout_s"], gazebo_world=p["world"])
     try:
         return train_and_report(p["config"] or None, overrides, p["out"] or None, p["resume"] or None, p["quiet"])
     except (ValueError, RuntimeError, OSError) as exc:

@@ -78,8 +78,9 @@ class TrainConfig:
     steps: int | None = None  # environment-step (sample) budget
     seed: int = 0
     torch_threads: int = 2
-    sim: str = "embedded"  # embedded (in process) or ros (lock-step simulator nodes, one per car)
-    sim_timeout_s: float = 5.0  # ros: a simulator silent this long is an error
+    sim: str = "embedded"  # embedded (in process), ros (lock-step simulator nodes, one per car) or gazebo
+    sim_timeout_s: float = 5.0  # ros, gazebo: a simulator silent this long is an error
+    gazebo_world: str = ""  # gazebo: the world.sdf the running `gz sim` server loaded
 
     def check(self) -> None:
         self.hyperparameters.check()
@@ -91,10 +92,16 @@ class TrainConfig:
             raise ConfigError("num_cars and eval_laps must be at least 1")
         if self.minutes <= 0 or (self.steps is not None and self.steps <= 0):
             raise ConfigError("the training budget (minutes, steps) must be positive")
-        if self.sim not in ("embedded", "ros"):
-            raise ConfigError(f"sim must be embedded or ros, got {self.sim!r}")
+        if self.sim not in ("embedded", "ros", "gazebo"):
+            raise ConfigError(f"sim must be embedded, ros or gazebo, got {self.sim!r}")
         if self.sim == "ros" and self.randomize:
             raise ConfigError("with sim ros the simulator nodes randomise: set their `randomize` parameter")
+        if self.sim == "gazebo":
+            if not self.gazebo_world:
+                raise ConfigError("sim gazebo needs gazebo_world: the world.sdf the Gazebo server runs")
+            if self.num_cars != 1 or self.randomize:
+                raise ConfigError("sim gazebo trains one car without randomisation (one Gazebo per worker; "
+                                  "the world's look is its texture)")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

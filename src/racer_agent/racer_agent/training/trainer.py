@@ -79,12 +79,17 @@ class Outcome:
 
 
 def _simulator(config: TrainConfig) -> SimulatorFactory | None:
-    """None: the embedded simulator in this process; ros: one lock-step simulator node per car."""
-    if config.sim != "ros":
-        return None
-    from racer_agent.ros.simulator import RosSimulator
+    """None: the embedded simulator in this process; ros: one lock-step simulator node per car;
+    gazebo: the paused Gazebo world stepped over gz-transport."""
+    if config.sim == "ros":
+        from racer_agent.ros.simulator import RosSimulator
 
-    return functools.partial(RosSimulator, timeout_s=config.sim_timeout_s)
+        return functools.partial(RosSimulator, timeout_s=config.sim_timeout_s)
+    if config.sim == "gazebo":
+        from racer_agent.gazebo.simulator import GazeboSimulator
+
+        return functools.partial(GazeboSimulator, world=config.gazebo_world, timeout_s=config.sim_timeout_s)
+    return None
 
 
 class Trainer:

@@ -1,0 +1,170 @@
+"""The simulator interface `Race` drives, served by a paused Gazebo world stepped one control period
+at a time: the third implementation beside the embedded `Simulator` and the ROS `RosSimulator`.
+
+One step: publish the Twist of the action, ask `/world/<w>/control` for `pause: true, multi_step: N`
+(N physics steps = one control period; every request carries `pause: true`, since a request without
+it would set the world running), then wait until the clock has advanced N steps and the camera
+frame rendered in this period has arrived. The control service answers when the request is queued,
+not when the steps are done, and the frame is rendered in another thread, so the clock and the
+frame's stamp are the only proof that the period happened. The car's pose is the ground-truth
+odometry sampled at the end of the period, measured against the track by the embedded simulator's
+own `TrackProbe`, so rules and rewards are one implementation whichever simulator moved the car.
+
+A reset zeroes the command and lets one period pass (`set_pose` moves the model but keeps its
+velocities), then sets the pose and lets one still period pass, so the first frame shows the car at
+rest where it was put.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from racer_agent.gazebo.link import Inbox, Odometry, WorldLink, read_world
+from racer_core import gazebo_interface as gz
+from racer_core import vehicle
+from racer_core.camera import CameraConfig
+from racer_core.scenery import Scenery
+from racer_core.simulator import TrackProbe
+from racer_core.simulator_errors import SimulatorUnavailable
+from racer_core.track import Track
+
+
+class GazeboSimulator:
+    """One car in one Gazebo world (run one Gazebo per worker: docker/compose.yaml)."""
+
+    def __init__(self, track: Track, num_cars: int, camera: CameraConfig, world: str | Path,
+                 link: WorldLink | None = None, timeout_s: float = 5.0, connect_timeout_s: float = 120.0,
+                 vehicle_params: vehicle.VehicleParams | None = None):
+        if num_cars != 1:
+            raise ValueError(f"a Gazebo world holds one racer car, got num_cars={num_cars}: run one Gazebo per "
+                             "worker (docker/compose.yaml) instead")
+        info = read_world(world)
+        if info.name != gz.WORLD:
+            raise ValueError(f"the Gazebo world {world} is named {info.name!r}, racer's clients expect {gz.WORLD!r}: "
+                             "generate it with `racer gazebo world`")
+        self.track = track
+        self.num_cars = 1
+        self.camera = camera
+        self.vehicle = vehicle_params or vehicle.VehicleParams()
+        self.timeout_s = timeout_s
+        self.steps = gz.steps_per_period(info.physics_step, self.vehicle.dt)
+        self._steps_ns = self.steps * math.floor(info.physics_step * 1e9 + 1e-6)  # what N steps surely reach
+        self._half_period_ns = round(self.vehicle.dt * 1e9 / 2)
+        # OdometryPublisher publishes every 1/(control_hz * ODOMETRY_PER_FRAME) s: the period's last
+        # sample is at most that (and a step) before its end
+        self._odometry_window_ns = round(self.vehicle.dt * 1e9 / gz.ODOMETRY_PER_FRAME + info.physics_step * 1e9)
+        self.state = vehicle.new_state(1)
+        self.frames = np.zeros((1, *camera.shape), np.uint8)
+        self.time = np.zeros(1)
+        self.probe = TrackProbe(track, 1, self.vehicle)
+        self._scenery: Scenery | None = None
+        self._steer = 0.0  # the last commanded steering angle: odometry does not report the wheels'
+        if link is None:
+            from racer_agent.gazebo.gz_transport import GzTransportLink
+
+            link = GzTransportLink()
+        self.link = link
+        self.inbox: Inbox = link.inbox
+        clock = self.inbox.wait(lambda: self.inbox.clock_ns if self.inbox.clock_ns >= 0 else None, connect_timeout_s)
+        if clock is None:
+            self.close()
+            raise SimulatorUnavailable(f"no clock from Gazebo on {gz.CLOCK} within {connect_timeout_s:g} s: is "
+                                       f"`gz sim -s {world}` running (same GZ_PARTITION)?")
+        self.sim_ns = clock
+        self._reset_ns = clock
+
+    # ------------------------------------------------------------------- simulator interface
+    def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
+        self.link.drive(0.0, 0.0)
+        self._steer = 0.0
+        self._advance()  # brake where it stands: set_pose keeps velocities
+        if not self.link.set_pose(gz.CAR, float(x), float(y), 0.0, float(yaw)):
+            raise SimulatorUnavailable(f"service {gz.SET_POSE_SERVICE} refused to move {gz.CAR!r}: "
+                                       "was the car spawned?")
+        self._advance()  # one still period: a frame of the car where it was put
+        self._reset_ns = self.sim_ns
+        self.time[0] = 0.0
+        self.probe.forget(car)
+
+    def move(self, commands: np.ndarray) -> None:
+        """One control period under `commands` (1, 2): steering rad, speed m/s."""
+        steer, speed = (float(v) for v in commands[0])
+        linear_x, angular_z = gz.twist_from_drive(speed, steer, self.vehicle)
+        self._steer = math.atan2(angular_z * self.vehicle.wheelbase, linear_x) if linear_x > 0 else 0.0
+        self.link.drive(linear_x, angular_z)
+        self._advance()
+        self.time[0] = (self.sim_ns - self._reset_ns) * 1e-9
+
+    def render(self) -> np.ndarray:
+        return self.frames  # the frame came with the period that produced it
+
+    def measure(self, car: int | None = None) -> np.ndarray:
+        return self.probe.measure(self.state, car)
+
+    def set_look(self, car: int, look, camera=None) -> None:
+        raise NotImplementedError("the Gazebo world's look is its ground texture (racer gazebo world)")
+
+    @property
+    def scenery(self) -> Scenery:
+        if self._scenery is None:
+            self._scenery = Scenery.from_track(self.track)
+        return self._scenery
+
+    def close(self) -> None:
+        self.link.close()
+
+    # --------------------------------------------------------------------------- stepping
+    def _advance(self) -> None:
+        """One control period of the paused world, then adopt its frame and the car's pose."""
+        start = self.sim_ns
+        if not self.link.control(pause=True, multi_step=self.steps):
+            raise SimulatorUnavailable(f"service {gz.CONTROL_SERVICE} refused to step the world")
+        inbox = self.inbox
+        end = inbox.wait(lambda: inbox.clock_ns if inbox.clock_ns >= start + self._steps_ns else None, self.timeout_s)
+        if end is None:
+            raise SimulatorUnavailable(f"Gazebo's clock stayed at {inbox.clock_ns * 1e-9:.3f} s within "
+                                       f"{self.timeout_s:g} s of asking for {self.steps} steps: is the server alive?")
+
+        def frame_of_period() -> int | None:  # one frame is due per period; older ones belong to earlier periods
+            stamps = [s for s in inbox.images if start + self._half_period_ns < s <= end]
+            return max(stamps) if stamps else None
+
+        stamp = inbox.wait(frame_of_period, self.timeout_s)
+        if stamp is None:
+            raise SimulatorUnavailable(f"no camera frame on {gz.CAMERA_IMAGE} for sim time {end * 1e-9:.3f} s within "
+                                       f"{self.timeout_s:g} s: is the Sensors system rendering?")
+        frame = inbox.images[stamp]
+        if frame.shape != self.frames.shape[1:]:
+            raise SimulatorUnavailable(f"{gz.CAMERA_IMAGE} sends {frame.shape} images, the policy expects "
+                                       f"{self.frames.shape[1:]}: generate the world with the policy's camera preset")
+        odometry = inbox.wait(lambda: _sample_in(inbox.odometry, max(start, end - self._odometry_window_ns), end),
+                              self.timeout_s)
+        if odometry is None:
+            raise SimulatorUnavailable(f"no odometry on {gz.ODOMETRY} for sim time {end * 1e-9:.3f} s "
+                                       f"within {self.timeout_s:g} s")
+        self.frames[0] = frame
+        self._adopt(odometry, end)
+        self.sim_ns = end
+
+    def _adopt(self, sample: Odometry, end_ns: int) -> None:
+        """The pose at the end of the period: the period's last sample, carried forward along the
+        commanded arc if it was taken a little before the end (its phase is the publisher's)."""
+        gap = (end_ns - sample.stamp_ns) * 1e-9
+        yaw_rate = sample.speed * math.tan(self._steer) / self.vehicle.wheelbase
+        heading = sample.yaw + yaw_rate * gap / 2 + math.atan(math.tan(self._steer) / 2)  # mid-wheelbase slip
+        s = self.state[0]
+        s[vehicle.X] = sample.x + sample.speed * math.cos(heading) * gap
+        s[vehicle.Y] = sample.y + sample.speed * math.sin(heading) * gap
+        s[vehicle.YAW] = math.remainder(sample.yaw + yaw_rate * gap, math.tau)
+        s[vehicle.SPEED], s[vehicle.STEER] = sample.speed, self._steer
+
+
+def _sample_in(samples, start_ns: int, end_ns: int) -> Odometry | None:
+    """The newest odometry sample stamped in (start, end]."""
+    for sample in reversed(samples):
+        if start_ns < sample.stamp_ns <= end_ns:
+            return sample
+    return None

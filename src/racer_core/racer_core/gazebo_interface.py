@@ -1,0 +1,74 @@
+"""The names and numbers racer's Gazebo world and its clients agree on, and the command conversion.
+
+The world generator (racer_sim.gazebo_world), the bridge config (config/gz_bridge.yaml), the
+Ackermann-to-Twist node and the Gazebo simulator client (racer_agent.gazebo) all read them here, so
+a renamed topic cannot leave one of them behind.
+"""
+
+from __future__ import annotations
+
+import math
+
+from racer_core.commands import checked
+from racer_core.vehicle import VehicleParams
+
+WORLD = "racer"  # every generated world has this name: services are /world/racer/..., whatever the track
+CAR = "car"  # the spawned car model
+CAMERA_SENSOR = "front_camera"
+
+CMD_VEL = f"/model/{CAR}/cmd_vel"  # gz.msgs.Twist into the AckermannSteering system
+ODOMETRY = f"/model/{CAR}/odometry"  # gz.msgs.Odometry, ground truth (OdometryPublisher)
+POSE = f"/model/{CAR}/pose"  # gz.msgs.Pose_V, the same pose as TF
+WHEEL_ODOMETRY = f"/model/{CAR}/wheel_odometry"  # AckermannSteering's own, integrated from the wheels
+CAMERA_IMAGE = f"/model/{CAR}/camera/image"
+CAMERA_INFO = f"/model/{CAR}/camera/camera_info"  # gz-sensors' default: beside the image topic
+CLOCK = "/clock"
+CONTROL_SERVICE = f"/world/{WORLD}/control"  # gz.msgs.WorldControl -> gz.msgs.Boolean
+SET_POSE_SERVICE = f"/world/{WORLD}/set_pose"  # gz.msgs.Pose -> gz.msgs.Boolean
+
+ODOM_FRAME = "odom"
+BASE_FRAME = "base_link"
+CAMERA_FRAME = "camera_link"
+CAMERA_OPTICAL_FRAME = "camera_link_optical"
+
+STEER_P_GAIN = 20.0  # the plugin's default 1.0 turns the wheels at 0.5 rad/s: far slower than a servo
+ODOMETRY_PER_FRAME = 4  # ground-truth odometry samples per camera frame
+
+
+def physics_step(period: float, steps: int) -> float:
+    """A physics step (s) just over `period / steps`, so `steps` iterations always reach the next frame.
+
+    Gazebo keeps time in integer nanoseconds and renders a camera frame once the sim time reaches
+    its due time: with 1/15 s cut into 60 steps of 1111111 ns, the 60th step ends 6.7 ns short and
+    the frame would only come with the next control period. Half a nanosecond over the next whole
+    nanosecond is safe whether Gazebo truncates or rounds the step.
+    """
+    return (math.floor(period * 1e9 / steps) + 1.5) * 1e-9
+
+
+def steps_per_period(step: float, period: float) -> int:
+    """How many `step`s make one control `period`; refuses a step that would miss the frame."""
+    steps = max(1, round(period / step))
+    if steps * math.floor(step * 1e9 + 1e-6) < period * 1e9 - 1e-3:  # as if Gazebo truncates the step
+        raise ValueError(f"the world's physics step {step:.10g} s makes {steps} steps end short of a "
+                         f"{period:.6g} s control period: regenerate the world (racer gazebo world)")
+    return steps
+
+
+def steering_limit(vehicle: VehicleParams) -> float:
+    """The AckermannSteering `steering_limit` giving the car's steering limit at the centre.
+
+    The plugin bounds the turning radius at wheel_base / sin(limit), so the effective centre angle is
+    atan(sin(limit)); asking for +-30 degrees takes asin(tan(30 degrees)).
+    """
+    return math.asin(math.tan(math.radians(vehicle.max_steer_deg)))
+
+
+def twist_from_drive(speed: float, steer: float, vehicle: VehicleParams) -> tuple[float, float]:
+    """(linear.x, angular.z) that make the AckermannSteering system drive at `speed` with the centre
+    steering angle `steer`: omega = v tan(delta) / wheelbase. A non-finite command becomes a stop
+    (never a stale command); one outside the car's limits is clamped first."""
+    drive, _ = checked(speed, steer, vehicle)
+    if drive is None:
+        return 0.0, 0.0
+    return drive.speed, drive.speed * math.tan(drive.steer) / vehicle.wheelbase
