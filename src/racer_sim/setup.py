@@ -1,9 +1,17 @@
 """ament_python package: colcon-buildable on ROS 2 Jazzy and pip-installable into a venv."""
+import os
 from glob import glob
 
 from setuptools import find_packages, setup
 
 PACKAGE = "racer_sim"
+
+
+def tree(folder: str) -> list:
+    """data_files entries for every directory under `folder` (data_files does not recurse)."""
+    return [(f"share/{PACKAGE}/{root}", [os.path.join(root, name) for name in sorted(files)])
+            for root, _dirs, files in sorted(os.walk(folder)) if files]
+
 
 setup(
     name=PACKAGE,
@@ -16,6 +24,8 @@ setup(
         # launch/ and rviz/ are links to the repository's top-level folders of the same names
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/rviz", glob("rviz/*.rviz")),
+        # worlds/ is a link to the repository's worlds/: one Gazebo world per built-in track
+        *tree("worlds"),
     ],
     install_requires=["racer_core", "racer_agent", "racer_inference", "numpy", "opencv-python-headless", "tqdm"],
     zip_safe=True,
@@ -26,5 +36,6 @@ setup(
     entry_points={"console_scripts": [
         "racer = racer_sim.cli:main",
         "racer_sim_node = racer_sim.sim_node:main",
+        "racer_twist_node = racer_sim.twist_node:main",
     ]},
 )
