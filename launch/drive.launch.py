@@ -1,5 +1,6 @@
-"""Drive the simulated car with an exported model: the simulator node in real time and the inference
-node; rviz optional. The simulator publishes /clock, so rviz and the inference node run on sim time.
+"""Drive the simulated car with an exported model: the simulator node (sim:=embedded) or the Gazebo
+world (sim:=gazebo, bridged by ros_gz_bridge) in real time, and the inference node; rviz optional.
+Both simulators publish /clock, so rviz and the inference node run on sim time.
 
 ros2 launch racer_sim drive.launch.py model_dir:=runs/<run>/model track:=circuit rviz:=true
 """
@@ -9,7 +10,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from racer_sim.launch_support import flag, gazebo_not_built, rviz, simulator_nodes, typed
+from racer_sim.launch_support import flag, gazebo, rviz, simulator_nodes, typed
 
 ARGUMENTS = [
     ("model_dir", None, "directory written by `racer export` (model.onnx + model_metadata.json)"),
@@ -21,9 +22,14 @@ ARGUMENTS = [
 
 def nodes(context, *_args, **_kwargs) -> list:
     sim = LaunchConfiguration("sim").perform(context)
-    if sim != "embedded":
-        raise gazebo_not_built() if sim == "gazebo" else ValueError(f"sim:={sim} must be embedded or gazebo")
-    actions = simulator_nodes(1, typed("track", str), False, {"lockstep": False, "real_time_factor": 1.0})
+    if sim == "embedded":
+        actions = simulator_nodes(1, typed("track", str), False, {"lockstep": False, "real_time_factor": 1.0})
+    elif sim == "gazebo":  # the world runs in real time; racer_twist_node turns cmd_drive into the car's Twist
+        actions, _ = gazebo(LaunchConfiguration("track").perform(context), realtime=True, use_sim_time=True)
+        actions.append(Node(package="racer_sim", executable="racer_twist_node", name="racer_twist", output="screen",
+                            parameters=[{"use_sim_time": True}]))
+    else:
+        raise ValueError(f"sim:={sim} must be embedded or gazebo")
     actions.append(Node(package="racer_inference", executable="racer_inference_node", name="racer_inference",
                         output="screen",
                         parameters=[{"model_dir": typed("model_dir", str), "use_sim_time": True}]))

@@ -77,6 +77,10 @@ def _train(args) -> int:
                      steps=args.steps, seed=args.seed, num_cars=args.cars)
     if args.sim == "ros":
         return _train_through_ros(args)
+    if args.sim == "gazebo":  # a running `gz sim -s WORLD` (the Docker image's compose does this)
+        if not args.world:
+            raise ValueError("--sim gazebo needs --world: the world.sdf the running Gazebo server loaded")
+        overrides.update(sim="gazebo", gazebo_world=args.world, num_cars=1)
     from racer_agent.training.session import train_and_report
 
     return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)
@@ -231,8 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--cars", type=int, help="cars learning at once (default 16 embedded, 1 with --sim ros)")
-    train.add_argument("--sim", choices=("embedded", "ros"), default="embedded",
-                       help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes")
+    train.add_argument("--sim", choices=("embedded", "ros", "gazebo"), default="embedded",
+                       help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes; "
+                            "gazebo: a running Gazebo server (gz sim -s WORLD, car spawned), stepped in lock-step")
+    train.add_argument("--world", help="--sim gazebo: the world.sdf the Gazebo server runs")
     train.set_defaults(func=_train)
 
     sim = sub.add_parser("sim", help="run the simulator node (racer_sim_node) with config/sim.yaml")

@@ -7,10 +7,12 @@ Imported only by launch files (it needs ROS 2's `launch` and `launch_ros`, which
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix, get_package_share_directory
 from launch import LaunchContext
-from launch.actions import EmitEvent, LogInfo
+from launch.actions import EmitEvent, ExecuteProcess, LogInfo
 from launch.events import Shutdown
 from launch.events.process import ProcessExited
 from launch.substitutions import LaunchConfiguration
@@ -18,6 +20,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 from racer_agent.ros.simulator import default_namespaces
+from racer_sim.gazebo_processes import INSTALL_HINT, Process, gazebo_processes, missing_packages, world_directory
 
 
 def typed(name: str, value_type: type) -> ParameterValue:
@@ -66,9 +69,32 @@ def end_with_process(event: ProcessExited, context: LaunchContext) -> list:
     return [EmitEvent(event=Shutdown(reason=f"{event.action.process_details['name']} finished"))]
 
 
-def gazebo_not_built() -> RuntimeError:
-    return RuntimeError("sim:=gazebo needs racer's Gazebo world, which is not built yet; "
-                        "use sim:=embedded or sim:=ros")
+def gazebo(track: str, realtime: bool, use_sim_time: bool) -> tuple[list, Path]:
+    """sim:=gazebo's processes (gazebo_processes) as launch actions and the world directory; one clear
+    line instead where Gazebo Harmonic or ros_gz is missing."""
+    world_dir = world_directory(track)
+    processes = gazebo_processes(world_dir, track, realtime, use_sim_time)
+    missing = missing_packages(_installed) + ([] if shutil.which("gz") else ["gz"])
+    if missing:
+        raise RuntimeError(f"sim:=gazebo needs Gazebo Harmonic and ros_gz ({', '.join(missing)} not found): "
+                           f"{INSTALL_HINT}")
+    return [_launch_action(p) for p in processes], world_dir
+
+
+def _installed(package: str) -> bool:
+    try:
+        get_package_prefix(package)
+        return True
+    except PackageNotFoundError:
+        return False
+
+
+def _launch_action(process: Process):
+    if process.package is None:
+        return ExecuteProcess(cmd=[process.executable, *process.arguments], name=process.name, output="screen",
+                              additional_env=process.env)
+    return Node(package=process.package, executable=process.executable, name=process.name, output="screen",
+                arguments=process.arguments, parameters=[process.parameters] if process.parameters else [])
 
 
 def flag(context: LaunchContext, name: str) -> bool:

@@ -18,6 +18,7 @@ rest where it was put.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -75,15 +76,19 @@ class GazeboSimulator:
                                        f"`gz sim -s {world}` running (same GZ_PARTITION)?")
         self.sim_ns = clock
         self._reset_ns = clock
+        self._spawn_deadline = time.monotonic() + connect_timeout_s  # the car may still be on its way in
 
     # ------------------------------------------------------------------- simulator interface
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
         self.link.drive(0.0, 0.0)
         self._steer = 0.0
         self._advance()  # brake where it stands: set_pose keeps velocities
-        if not self.link.set_pose(gz.CAR, float(x), float(y), 0.0, float(yaw)):
-            raise SimulatorUnavailable(f"service {gz.SET_POSE_SERVICE} refused to move {gz.CAR!r}: "
-                                       "was the car spawned?")
+        while not self.link.set_pose(gz.CAR, float(x), float(y), 0.0, float(yaw)):
+            if time.monotonic() > self._spawn_deadline:
+                raise SimulatorUnavailable(f"service {gz.SET_POSE_SERVICE} refused to move {gz.CAR!r}: "
+                                           "was the car spawned (ros_gz_sim create)?")
+            time.sleep(0.5)
+        self._spawn_deadline = 0.0  # once it is there, a refusal is an error at once
         self._advance()  # one still period: a frame of the car where it was put
         self._reset_ns = self.sim_ns
         self.time[0] = 0.0
