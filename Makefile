@@ -12,7 +12,8 @@ setup:
 train: setup
 	$(BIN)/racer train --out runs/main-$$(date +%Y%m%d-%H%M%S)
 
-test: setup
+test:
+	bash scripts/setup.sh --test
 	$(BIN)/ruff check .
 	ROS_DOMAIN_ID=$${ROS_DOMAIN_ID:-$$(( $$$$ % 90 + 10 ))} $(BIN)/python -m pytest -q test
 

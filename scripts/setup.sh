@@ -8,7 +8,15 @@ ROOT=$PWD
 VENV=${RACER_VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3}
 
+# --test: also the tools only the tests use (libsdformat's validator for the Gazebo worlds)
+TEST_TOOLS=false
+[ "${1:-}" = "--test" ] && TEST_TOOLS=true
+
 need_apt=()
+if $TEST_TOOLS; then
+  command -v ign >/dev/null && ign sdf --help >/dev/null 2>&1 \
+    || need_apt+=(ignition-tools libsdformat12-12 sdformat-sdf libsdformat-dev)
+fi
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)  # the deploy bundle's scripts are linted in tests
