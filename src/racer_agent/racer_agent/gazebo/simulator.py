@@ -10,9 +10,9 @@ frame's stamp are the only proof that the period happened. The car's pose is the
 odometry sampled at the end of the period, measured against the track by the embedded simulator's
 own `TrackProbe`, so rules and rewards are one implementation whichever simulator moved the car.
 
-A reset zeroes the command and lets one period pass (`set_pose` moves the model but keeps its
-velocities), then sets the pose and lets one still period pass, so the first frame shows the car at
-rest where it was put.
+A reset zeroes the command and lets periods pass until the car has stopped (`set_pose` moves the
+model but keeps its velocities), then sets the pose and lets one still period pass, so the first
+frame shows the car at rest where it was put.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ from racer_core.scenery import Scenery
 from racer_core.simulator import TrackProbe
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
+
+
+STOPPED = 1e-3  # m/s: still enough that the first frame after a reset is the same every time
+MAX_BRAKING_S = 3.0  # sim seconds a reset waits for the car to stop before it moves it anyway
 
 
 class GazeboSimulator:
@@ -82,7 +86,10 @@ class GazeboSimulator:
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
         self.link.drive(0.0, 0.0)
         self._steer = 0.0
-        self._advance()  # brake where it stands: set_pose keeps velocities
+        for _ in range(round(MAX_BRAKING_S / self.vehicle.dt)):  # brake where it stands: set_pose keeps velocities
+            self._advance()
+            if abs(self.state[0, vehicle.SPEED]) < STOPPED:
+                break
         while not self.link.set_pose(gz.CAR, float(x), float(y), 0.0, float(yaw)):
             if time.monotonic() > self._spawn_deadline:
                 raise SimulatorUnavailable(f"service {gz.SET_POSE_SERVICE} refused to move {gz.CAR!r}: "
