@@ -16,10 +16,10 @@ import yaml
 rclpy = pytest.importorskip("rclpy")
 
 from ackermann_msgs.msg import AckermannDriveStamped  # noqa: E402
+from conftest import ROOT  # noqa: E402
 from geometry_msgs.msg import Twist  # noqa: E402
 from ros_helpers import Probe, stop  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
 from racer_core import gazebo_interface as gz  # noqa: E402
 from racer_core.vehicle import VehicleParams  # noqa: E402
 
@@ -82,7 +82,8 @@ def test_bridge_ros_side_is_what_racers_nodes_publish_and_subscribe():
     simulator node takes, and racer_twist_node makes it from racer's drive command."""
     sim = subprocess.Popen([str(BIN / "racer_sim_node"), "--ros-args", "-p", "lockstep:=true"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    twist = subprocess.Popen([str(BIN / "racer_twist_node")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    twist = subprocess.Popen([str(BIN / "racer_twist_node")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
     probe = Probe()
     try:
         sim_pub, sim_sub = graph_of(probe, "racer_sim")

@@ -11,6 +11,7 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
+from conftest import ROOT
 from gz_standin import GazeboStandIn
 
 import racer_agent  # noqa: F401
@@ -23,8 +24,6 @@ from racer_core.simulator import Simulator
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.vehicle import VehicleParams
 from racer_sim.gazebo_world import WORLD_FILE
-
-from conftest import ROOT
 
 WORLD = ROOT / "worlds" / "oval" / WORLD_FILE
 STEPS = 60  # the committed worlds' physics steps per control period

@@ -196,3 +196,30 @@ def test_the_ground_texture_is_the_embedded_simulators_ground():
 def label(scenery: Scenery, point: np.ndarray) -> int:
     ix, iy = ((point - scenery.origin) / scenery.resolution).astype(int)
     return int(scenery.labels[iy, ix])
+
+
+def test_sim_gazebo_starts_the_world_spawns_the_car_at_the_start_and_bridges(reinvent_base):
+    from racer_sim.gazebo_processes import gazebo_processes, world_directory
+
+    world_dir = world_directory("oval")
+    processes = {p.name: p for p in gazebo_processes(world_dir, "oval", realtime=False, use_sim_time=False)}
+    server = processes["gz_sim"]
+    assert server.executable == "gz" and server.arguments[:2] == ["sim", "-s"] and "-r" not in server.arguments
+    assert Path(server.arguments[-1]) == world_dir / WORLD_FILE and Path(server.arguments[-1]).is_file()
+    assert Path(server.env["GZ_SIM_RESOURCE_PATH"]).is_dir()
+    spawn = processes["spawn_car"]
+    assert (spawn.package, spawn.executable) == ("ros_gz_sim", "create")
+    args = dict(zip(spawn.arguments[::2], spawn.arguments[1::2], strict=True))
+    assert args["-world"] == gz.WORLD and args["-name"] == gz.CAR and Path(args["-file"]).is_file()
+    x, y, yaw = builtin_tracks.build("oval").pose_at(0.0)
+    assert [float(args[k]) for k in ("-x", "-y", "-Y")] == pytest.approx([x, y, yaw], abs=1e-4)
+    bridge = processes["gz_bridge"]
+    assert (bridge.package, bridge.executable) == ("ros_gz_bridge", "parameter_bridge")
+    shipped = ROOT / "src" / "racer_sim" / "config" / "gz_bridge.yaml"
+    assert Path(bridge.parameters["config_file"]).read_text() == shipped.read_text()
+    realtime = {p.name: p for p in gazebo_processes(world_dir, "oval", realtime=True, use_sim_time=True)}["gz_sim"]
+    rate = float(realtime.arguments[realtime.arguments.index("-z") + 1])
+    assert "-r" in realtime.arguments and rate * WorldConfig().physics_step == pytest.approx(1.0)
+    generated = world_directory(str(reinvent_base))  # any route file gets its world generated
+    validate(generated / WORLD_FILE)
+    shutil.rmtree(generated)

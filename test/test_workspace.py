@@ -21,10 +21,12 @@ from ros_helpers import Probe  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT.parent / "shared" / "vendor" / "ros2_launch_jazzy"
 PACKAGES = ["racer_core", "racer_interfaces", "racer_agent", "racer_inference", "racer_sim"]
-EXECUTABLES = {"racer_sim": ["racer", "racer_sim_node"], "racer_agent": ["racer_train_node"],
+EXECUTABLES = {"racer_sim": ["racer", "racer_sim_node", "racer_twist_node"], "racer_agent": ["racer_train_node"],
                "racer_inference": ["racer_inference_node"]}
 SHARE_FILES = {"racer_sim": ["launch/train.launch.py", "launch/drive.launch.py", "launch/view.launch.py",
-                             "rviz/racer.rviz", "config/sim.yaml", "package.xml"],
+                             "rviz/racer.rviz", "config/sim.yaml", "config/gz_bridge.yaml", "package.xml",
+                             *[f"worlds/{t}/{f}" for t in ("oval", "circuit", "technical")
+                               for f in ("world.sdf", "track.png", "models/racer_car/model.sdf")]],
                "racer_agent": ["config/train.yaml", "package.xml"]}
 
 pytestmark = pytest.mark.skipif(not (VENDOR / "launch").is_dir(), reason=f"Jazzy's launch packages not in {VENDOR}")
@@ -113,10 +115,15 @@ def test_launch_arguments_stay_strings_and_a_failed_trainer_fails_the_launch(wor
         assert result.returncode != 0
 
 
-def test_gazebo_not_built_yet_is_one_clear_line(workspace_env, tmp_path):
-    result = launch(workspace_env, "racer_sim", "train.launch.py", "sim:=gazebo", cwd=tmp_path, timeout=60)
+@pytest.mark.parametrize("launch_file", ["train.launch.py", "drive.launch.py"])
+def test_sim_gazebo_without_gazebo_is_one_clear_line(workspace_env, tmp_path, launch_file):
+    """Here Gazebo and ros_gz are missing: the launch description is built (world found, processes
+    planned) and stops at that, in one line that says what to install."""
+    args = ["sim:=gazebo"] + (["model_dir:=/nonexistent"] if launch_file == "drive.launch.py" else [])
+    result = launch(workspace_env, "racer_sim", launch_file, *args, cwd=tmp_path, timeout=60)
     errors = [line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line]
-    assert result.returncode != 0 and len(errors) == 1 and "Gazebo world" in errors[0], errors
+    assert result.returncode != 0 and len(errors) == 1, errors
+    assert "ros_gz_sim" in errors[0] and "ros-jazzy-ros-gz" in errors[0], errors
 
 
 def test_view_launch_without_rviz_fails_with_one_clear_line(workspace_env, tmp_path):

@@ -32,7 +32,6 @@ from racer_core.simulator import TrackProbe
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
 
-
 STOPPED = 1e-3  # m/s: still enough that the first frame after a reset is the same every time
 MAX_BRAKING_S = 3.0  # sim seconds a reset waits for the car to stop before it moves it anyway
 
