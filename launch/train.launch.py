@@ -23,9 +23,10 @@ ARGUMENTS = [
     ("steps", "0", "sample budget; 0: none"),
     ("seed", "-1", "seed; -1: the config's"),
     ("out", "", "run directory; empty: runs/<date-time>"),
-    ("cars", "0", "cars learning at once; 0: the config's (32) with sim:=embedded, 1 simulator node with sim:=ros"),
+    ("cars", "0", "cars learning at once; 0: the config's (32) with sim:=embedded, 1 simulator node with sim:=ros, "
+                  "1 Gazebo world with sim:=gazebo"),
     ("sim", "embedded", "embedded: simulator inside the trainer; ros: lock-step racer_sim_node per car; "
-                        "gazebo: a headless Gazebo world stepped in lock-step (one car)"),
+                        "gazebo: headless Gazebo worlds stepped in lock-step, one per car (GZ_PARTITION <prefix>_i)"),
     ("rviz", "false", "start rviz2 with racer's display config (sim:=ros shows the cars)"),
     ("use_sim_time", "false", "nodes follow /clock (the simulator node publishes it with sim:=ros)"),
 ]
@@ -40,7 +41,7 @@ def nodes(context, *_args, **_kwargs) -> list:
     simulator, world = [], ""
     if sim == "gazebo":
         simulator, world_dir = gazebo(LaunchConfiguration("track").perform(context), realtime=False,
-                                      use_sim_time=use_sim_time)
+                                      use_sim_time=use_sim_time, workers=max(cars, 1))
         world = str(world_dir / "world.sdf")
     trainer = Node(
         package="racer_agent", executable="racer_train_node", name="racer_trainer", output="screen",

@@ -33,7 +33,7 @@ STEPS = 60  # the committed worlds' physics steps per control period
 def world():
     track, camera = builtin_tracks.build("oval"), camera_from()
     standin = GazeboStandIn(track, WORLD, camera)
-    sim = GazeboSimulator(track, 1, camera, WORLD, link=standin, timeout_s=2.0)
+    sim = GazeboSimulator(track, 1, camera, WORLD, links=[standin], timeout_s=2.0)
     yield track, standin, sim
     standin.close()
 
@@ -89,7 +89,7 @@ def test_frames_and_states_are_the_worlds_at_the_end_of_each_period(world):
 def test_the_gymnasium_env_runs_on_the_gazebo_client(world):
     track, standin, _ = world
     env = gym.make("racer/TimeTrial-v0", track="oval",
-                   simulator=functools.partial(GazeboSimulator, world=WORLD, link=standin, timeout_s=2.0))
+                   simulator=functools.partial(GazeboSimulator, world=WORLD, links=[standin], timeout_s=2.0))
     embedded = gym.make("racer/TimeTrial-v0", track="oval")
     # Not gymnasium's check_env: its step-determinism check asks two resets to agree to the bit, and a
     # physics engine's car stops to within 1 mm/s, not to zero (measured: 50 um apart after one step).
@@ -121,15 +121,15 @@ def test_worlds_the_client_cannot_step_in_lock_step_are_refused(tmp_path):
     short = WORLD.read_text().replace("<max_step_size>0.0011111125<", "<max_step_size>0.00111111111<")
     (tmp_path / "short.sdf").write_text(short)
     with pytest.raises(ValueError, match="short of"):
-        GazeboSimulator(track, 1, camera, tmp_path / "short.sdf", link=None)
+        GazeboSimulator(track, 1, camera, tmp_path / "short.sdf")
     (tmp_path / "named.sdf").write_text(WORLD.read_text().replace('<world name="racer">', '<world name="x">'))
     with pytest.raises(ValueError, match="named 'x'"):
-        GazeboSimulator(track, 1, camera, tmp_path / "named.sdf", link=None)
-    with pytest.raises(ValueError, match="one racer car"):
-        GazeboSimulator(track, 2, camera, WORLD, link=None)
+        GazeboSimulator(track, 1, camera, tmp_path / "named.sdf")
+    with pytest.raises(ValueError, match="2 cars need 2 Gazebo worlds"):
+        GazeboSimulator(track, 2, camera, WORLD, links=[GazeboStandIn(track, WORLD, camera)])
     (tmp_path / "broken.sdf").write_text("<sdf><world")
     with pytest.raises(ValueError, match="cannot read the Gazebo world"):
-        GazeboSimulator(track, 1, camera, tmp_path / "broken.sdf", link=None)
+        GazeboSimulator(track, 1, camera, tmp_path / "broken.sdf")
 
 
 def test_without_gazebo_the_transport_link_says_what_is_missing():
@@ -137,3 +137,22 @@ def test_without_gazebo_the_transport_link_says_what_is_missing():
 
     with pytest.raises(SimulatorUnavailable, match="gz.transport13"):
         GzTransportLink()
+
+
+def test_several_worlds_step_in_parallel_each_with_its_own_car():
+    track, camera = builtin_tracks.build("oval"), camera_from()
+    standins = [GazeboStandIn(track, WORLD, camera) for _ in range(3)]
+    try:
+        sim = GazeboSimulator(track, 3, camera, WORLD, links=standins, timeout_s=2.0)
+        for car in range(3):
+            sim.place(car, *track.pose_at(2.0 * car))
+        for _ in range(5):
+            sim.move(np.array([[0.0, 1.0], [0.3, 1.0], [-0.3, 2.0]]))
+        for car, standin in enumerate(standins):
+            assert sim.state[car, :3] == pytest.approx(standin.pose()[:3], abs=2e-3)
+            assert [r for r in standin.requests if r[0] == "control"][-1] == ("control", True, STEPS)
+        assert len({round(standin.sim_ns) for standin in standins}) == 1  # every world ran the same periods
+        assert np.ptp(sim.time) == 0 and sim.time[0] == pytest.approx(5 / 15, abs=1e-6)
+    finally:
+        for standin in standins:
+            standin.close()

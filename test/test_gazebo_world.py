@@ -223,3 +223,16 @@ def test_sim_gazebo_starts_the_world_spawns_the_car_at_the_start_and_bridges(rei
     generated = world_directory(str(reinvent_base))  # any route file gets its world generated
     validate(generated / WORLD_FILE)
     shutil.rmtree(generated)
+
+
+def test_several_gazebo_workers_are_kept_apart_by_partition(monkeypatch):
+    from racer_agent.gazebo.simulator import default_partitions
+    from racer_sim.gazebo_processes import gazebo_processes, world_directory
+
+    monkeypatch.setenv("GZ_PARTITION", "run7")
+    processes = gazebo_processes(world_directory("oval"), "oval", realtime=False, use_sim_time=False, workers=3)
+    servers = [p for p in processes if p.executable == "gz"]
+    spawns = [p for p in processes if p.executable == "create"]
+    assert [p.env["GZ_PARTITION"] for p in servers] == [p.env["GZ_PARTITION"] for p in spawns] \
+        == default_partitions(3) == ["run7_0", "run7_1", "run7_2"]
+    assert [p.env.get("GZ_PARTITION") for p in processes if p.name == "gz_bridge"] == ["run7_0"]

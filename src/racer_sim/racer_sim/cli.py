@@ -80,7 +80,7 @@ def _train(args) -> int:
     if args.sim == "gazebo":  # a running `gz sim -s WORLD` (the Docker image's compose does this)
         if not args.world:
             raise ValueError("--sim gazebo needs --world: the world.sdf the running Gazebo server loaded")
-        overrides.update(sim="gazebo", gazebo_world=args.world, num_cars=1)
+        overrides.update(sim="gazebo", gazebo_world=args.world, num_cars=args.cars or 1)
     from racer_agent.training.session import train_and_report
 
     return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from racer_agent.gazebo.simulator import default_partitions
 from racer_core import builtin_tracks
 from racer_core import gazebo_interface as gz
 from racer_core.camera import DEFAULT_PRESET, camera_from
@@ -44,20 +45,32 @@ def world_directory(track: str, camera: str = DEFAULT_PRESET) -> Path:
     return out
 
 
-def gazebo_processes(world_dir: Path, track: str, realtime: bool, use_sim_time: bool) -> list[Process]:
+def gazebo_processes(world_dir: Path, track: str, realtime: bool, use_sim_time: bool,
+                     workers: int = 1) -> list[Process]:
     """`realtime`: the world runs on its own at real time (a driver at the wheel); otherwise it starts
-    paused (no -r) and the lock-step trainer steps it."""
+    paused (no -r) and the lock-step trainer steps it. Several `workers`: one server and car each,
+    kept apart by GZ_PARTITION (racer_agent.gazebo.simulator.default_partitions); the first is bridged."""
     run = ["-r", "-z", f"{1 / WorldConfig().physics_step:.6f}"] if realtime else []  # -z: iterations per second
     x, y, yaw = builtin_tracks.load(track).pose_at(0.0)
     car = world_dir / CAR_MODEL_DIR / "model.sdf"
+    partitions = default_partitions(workers) if workers > 1 else [None]
+    processes = []
+    for i, partition in enumerate(partitions):
+        env = {"GZ_PARTITION": partition} if partition else {}
+        suffix = f"_{i}" if partition else ""
+        processes += [
+            Process(f"gz_sim{suffix}", "gz", ["sim", "-s", "-v", "2", *run, str(world_dir / WORLD_FILE)],
+                    env={"GZ_SIM_RESOURCE_PATH": str(world_dir / "models"), **env}),
+            Process(f"spawn_car{suffix}", "create", ["-world", gz.WORLD, "-file", str(car), "-name", gz.CAR,
+                                                     "-x", f"{x:.4f}", "-y", f"{y:.4f}", "-z", "0.0",
+                                                     "-Y", f"{yaw:.4f}"], package="ros_gz_sim", env=env),
+        ]
     return [
-        Process("gz_sim", "gz", ["sim", "-s", "-v", "2", *run, str(world_dir / WORLD_FILE)],
-                env={"GZ_SIM_RESOURCE_PATH": str(world_dir / "models")}),
-        Process("spawn_car", "create", ["-world", gz.WORLD, "-file", str(car), "-name", gz.CAR, "-x", f"{x:.4f}",
-                                        "-y", f"{y:.4f}", "-z", "0.0", "-Y", f"{yaw:.4f}"], package="ros_gz_sim"),
+        *processes,
         Process("gz_bridge", "parameter_bridge", package="ros_gz_bridge",
                 parameters={"config_file": str(share_file("racer_sim", "config", "gz_bridge.yaml")),
-                            "use_sim_time": use_sim_time}),
+                            "use_sim_time": use_sim_time},
+                env={"GZ_PARTITION": partitions[0]} if partitions[0] else {}),
         Process("map_to_odom", "static_transform_publisher", ["--frame-id", "map", "--child-frame-id", gz.ODOM_FRAME],
                 package="tf2_ros"),
     ]

@@ -69,11 +69,11 @@ def end_with_process(event: ProcessExited, context: LaunchContext) -> list:
     return [EmitEvent(event=Shutdown(reason=f"{event.action.process_details['name']} finished"))]
 
 
-def gazebo(track: str, realtime: bool, use_sim_time: bool) -> tuple[list, Path]:
+def gazebo(track: str, realtime: bool, use_sim_time: bool, workers: int = 1) -> tuple[list, Path]:
     """sim:=gazebo's processes (gazebo_processes) as launch actions and the world directory; one clear
     line instead where Gazebo Harmonic or ros_gz is missing."""
     world_dir = world_directory(track)
-    processes = gazebo_processes(world_dir, track, realtime, use_sim_time)
+    processes = gazebo_processes(world_dir, track, realtime, use_sim_time, workers)
     missing = missing_packages(_installed) + ([] if shutil.which("gz") else ["gz"])
     if missing:
         raise RuntimeError(f"sim:=gazebo needs Gazebo Harmonic and ros_gz ({', '.join(missing)} not found): "
@@ -94,7 +94,8 @@ def _launch_action(process: Process):
         return ExecuteProcess(cmd=[process.executable, *process.arguments], name=process.name, output="screen",
                               additional_env=process.env)
     return Node(package=process.package, executable=process.executable, name=process.name, output="screen",
-                arguments=process.arguments, parameters=[process.parameters] if process.parameters else [])
+                arguments=process.arguments, parameters=[process.parameters] if process.parameters else [],
+                additional_env=process.env)
 
 
 def flag(context: LaunchContext, name: str) -> bool:

@@ -1,5 +1,6 @@
-"""The simulator interface `Race` drives, served by a paused Gazebo world stepped one control period
-at a time: the third implementation beside the embedded `Simulator` and the ROS `RosSimulator`.
+"""The simulator interface `Race` drives, served by paused Gazebo worlds (one car each) stepped one
+control period at a time: the third implementation beside the embedded `Simulator` and the ROS
+`RosSimulator`. Several worlds (workers) are kept apart by GZ_PARTITION and stepped in parallel.
 
 One step: publish the Twist of the action, ask `/world/<w>/control` for `pause: true, multi_step: N`
 (N physics steps = one control period; every request carries `pause: true`, since a request without
@@ -36,21 +37,32 @@ STOPPED = 1e-3  # m/s: still enough that the first frame after a reset is the sa
 MAX_BRAKING_S = 3.0  # sim seconds a reset waits for the car to stop before it moves it anyway
 
 
+class _World:
+    """One car's Gazebo world: its link, its sim time and what the client last told its car."""
+
+    def __init__(self, link: WorldLink, spawn_deadline: float):
+        self.link = link
+        self.inbox: Inbox = link.inbox
+        self.sim_ns = 0
+        self.reset_ns = 0
+        self.start_ns = 0  # sim time when the current period was asked for
+        self.steer = 0.0  # the last commanded steering angle: odometry does not report the wheels'
+        self.spawn_deadline = spawn_deadline  # the car may still be on its way in
+
+
 class GazeboSimulator:
-    """One car in one Gazebo world (run one Gazebo per worker: docker/compose.yaml)."""
+    """N cars, each alone in its own Gazebo world (worlds kept apart by GZ_PARTITION), stepped together."""
 
     def __init__(self, track: Track, num_cars: int, camera: CameraConfig, world: str | Path,
-                 link: WorldLink | None = None, timeout_s: float = 5.0, connect_timeout_s: float = 120.0,
+                 links: list[WorldLink] | None = None, partitions: list[str] | None = None,
+                 timeout_s: float = 5.0, connect_timeout_s: float = 120.0,
                  vehicle_params: vehicle.VehicleParams | None = None):
-        if num_cars != 1:
-            raise ValueError(f"a Gazebo world holds one racer car, got num_cars={num_cars}: run one Gazebo per "
-                             "worker (docker/compose.yaml) instead")
         info = read_world(world)
         if info.name != gz.WORLD:
             raise ValueError(f"the Gazebo world {world} is named {info.name!r}, racer's clients expect {gz.WORLD!r}: "
                              "generate it with `racer gazebo world`")
         self.track = track
-        self.num_cars = 1
+        self.num_cars = num_cars
         self.camera = camera
         self.vehicle = vehicle_params or vehicle.VehicleParams()
         self.timeout_s = timeout_s
@@ -60,57 +72,59 @@ class GazeboSimulator:
         # OdometryPublisher publishes every 1/(control_hz * ODOMETRY_PER_FRAME) s: the period's last
         # sample is at most that (and a step) before its end
         self._odometry_window_ns = round(self.vehicle.dt * 1e9 / gz.ODOMETRY_PER_FRAME + info.physics_step * 1e9)
-        self.state = vehicle.new_state(1)
-        self.frames = np.zeros((1, *camera.shape), np.uint8)
-        self.time = np.zeros(1)
-        self.probe = TrackProbe(track, 1, self.vehicle)
+        self.state = vehicle.new_state(num_cars)
+        self.frames = np.zeros((num_cars, *camera.shape), np.uint8)
+        self.time = np.zeros(num_cars)
+        self.probe = TrackProbe(track, num_cars, self.vehicle)
         self._scenery: Scenery | None = None
-        self._steer = 0.0  # the last commanded steering angle: odometry does not report the wheels'
-        if link is None:
-            from racer_agent.gazebo.gz_transport import GzTransportLink
-
-            link = GzTransportLink()
-        self.link = link
-        self.inbox: Inbox = link.inbox
-        clock = self.inbox.wait(lambda: self.inbox.clock_ns if self.inbox.clock_ns >= 0 else None, connect_timeout_s)
-        if clock is None:
-            self.close()
-            raise SimulatorUnavailable(f"no clock from Gazebo on {gz.CLOCK} within {connect_timeout_s:g} s: is "
-                                       f"`gz sim -s {world}` running (same GZ_PARTITION)?")
-        self.sim_ns = clock
-        self._reset_ns = clock
-        self._spawn_deadline = time.monotonic() + connect_timeout_s  # the car may still be on its way in
+        links = links if links is not None else _transport_links(num_cars, partitions)
+        if len(links) != num_cars:
+            raise ValueError(f"{num_cars} cars need {num_cars} Gazebo worlds, got {len(links)}")
+        deadline = time.monotonic() + connect_timeout_s
+        self.worlds = [_World(link, deadline) for link in links]
+        for car, w in enumerate(self.worlds):
+            inbox = w.inbox
+            clock = inbox.wait(lambda i=inbox: i.clock_ns if i.clock_ns >= 0 else None,
+                               max(0.0, deadline - time.monotonic()))
+            if clock is None:
+                self.close()
+                raise SimulatorUnavailable(f"no clock from Gazebo world {car} on {gz.CLOCK} within "
+                                           f"{connect_timeout_s:g} s: is `gz sim -s {world}` running "
+                                           "(same GZ_PARTITION)?")
+            w.sim_ns = w.reset_ns = clock
 
     # ------------------------------------------------------------------- simulator interface
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
-        self.link.drive(0.0, 0.0)
-        self._steer = 0.0
+        w = self.worlds[car]
+        w.link.drive(0.0, 0.0)
+        w.steer = 0.0
         for _ in range(round(MAX_BRAKING_S / self.vehicle.dt)):  # brake where it stands: set_pose keeps velocities
-            self._advance()
-            if abs(self.state[0, vehicle.SPEED]) < STOPPED:
+            self._advance([car])
+            if abs(self.state[car, vehicle.SPEED]) < STOPPED:
                 break
-        while not self.link.set_pose(gz.CAR, float(x), float(y), 0.0, float(yaw)):
-            if time.monotonic() > self._spawn_deadline:
+        while not w.link.set_pose(gz.CAR, float(x), float(y), 0.0, float(yaw)):
+            if time.monotonic() > w.spawn_deadline:
                 raise SimulatorUnavailable(f"service {gz.SET_POSE_SERVICE} refused to move {gz.CAR!r}: "
                                            "was the car spawned (ros_gz_sim create)?")
             time.sleep(0.5)
-        self._spawn_deadline = 0.0  # once it is there, a refusal is an error at once
-        self._advance()  # one still period: a frame of the car where it was put
-        self._reset_ns = self.sim_ns
-        self.time[0] = 0.0
+        w.spawn_deadline = 0.0  # once it is there, a refusal is an error at once
+        self._advance([car])  # one still period: a frame of the car where it was put
+        w.reset_ns = w.sim_ns
+        self.time[car] = 0.0
         self.probe.forget(car)
 
     def move(self, commands: np.ndarray) -> None:
-        """One control period under `commands` (1, 2): steering rad, speed m/s."""
-        steer, speed = (float(v) for v in commands[0])
-        linear_x, angular_z = gz.twist_from_drive(speed, steer, self.vehicle)
-        self._steer = math.atan2(angular_z * self.vehicle.wheelbase, linear_x) if linear_x > 0 else 0.0
-        self.link.drive(linear_x, angular_z)
-        self._advance()
-        self.time[0] = (self.sim_ns - self._reset_ns) * 1e-9
+        """Every car one control period: `commands` (N, 2) steering rad, speed m/s."""
+        for w, (steer, speed) in zip(self.worlds, commands, strict=True):
+            linear_x, angular_z = gz.twist_from_drive(float(speed), float(steer), self.vehicle)
+            w.steer = math.atan2(angular_z * self.vehicle.wheelbase, linear_x) if linear_x > 0 else 0.0
+            w.link.drive(linear_x, angular_z)
+        self._advance(range(self.num_cars))
+        for car, w in enumerate(self.worlds):
+            self.time[car] = (w.sim_ns - w.reset_ns) * 1e-9
 
     def render(self) -> np.ndarray:
-        return self.frames  # the frame came with the period that produced it
+        return self.frames  # each frame came with the period that produced it
 
     def measure(self, car: int | None = None) -> np.ndarray:
         return self.probe.measure(self.state, car)
@@ -125,18 +139,27 @@ class GazeboSimulator:
         return self._scenery
 
     def close(self) -> None:
-        self.link.close()
+        for w in getattr(self, "worlds", []):
+            w.link.close()
 
     # --------------------------------------------------------------------------- stepping
-    def _advance(self) -> None:
-        """One control period of the paused world, then adopt its frame and the car's pose."""
-        start = self.sim_ns
-        if not self.link.control(pause=True, multi_step=self.steps):
-            raise SimulatorUnavailable(f"service {gz.CONTROL_SERVICE} refused to step the world")
-        inbox = self.inbox
+    def _advance(self, cars) -> None:
+        """One control period of these cars' paused worlds (all asked first: they run in parallel),
+        then adopt each world's frame and car pose."""
+        for car in cars:
+            w = self.worlds[car]
+            w.start_ns = w.sim_ns
+            if not w.link.control(pause=True, multi_step=self.steps):
+                raise SimulatorUnavailable(f"service {gz.CONTROL_SERVICE} of world {car} refused to step")
+        for car in cars:
+            self._collect(car)
+
+    def _collect(self, car: int) -> None:
+        w = self.worlds[car]
+        inbox, start = w.inbox, w.start_ns
         end = inbox.wait(lambda: inbox.clock_ns if inbox.clock_ns >= start + self._steps_ns else None, self.timeout_s)
         if end is None:
-            raise SimulatorUnavailable(f"Gazebo's clock stayed at {inbox.clock_ns * 1e-9:.3f} s within "
+            raise SimulatorUnavailable(f"Gazebo world {car}'s clock stayed at {inbox.clock_ns * 1e-9:.3f} s within "
                                        f"{self.timeout_s:g} s of asking for {self.steps} steps: is the server alive?")
 
         def frame_of_period() -> int | None:  # one frame is due per period; older ones belong to earlier periods
@@ -145,8 +168,9 @@ class GazeboSimulator:
 
         stamp = inbox.wait(frame_of_period, self.timeout_s)
         if stamp is None:
-            raise SimulatorUnavailable(f"no camera frame on {gz.CAMERA_IMAGE} for sim time {end * 1e-9:.3f} s within "
-                                       f"{self.timeout_s:g} s: is the Sensors system rendering?")
+            raise SimulatorUnavailable(f"no camera frame on {gz.CAMERA_IMAGE} of world {car} for sim time "
+                                       f"{end * 1e-9:.3f} s within {self.timeout_s:g} s: "
+                                       "is the Sensors system rendering?")
         frame = inbox.images[stamp]
         if frame.shape != self.frames.shape[1:]:
             raise SimulatorUnavailable(f"{gz.CAMERA_IMAGE} sends {frame.shape} images, the policy expects "
@@ -154,23 +178,41 @@ class GazeboSimulator:
         odometry = inbox.wait(lambda: _sample_in(inbox.odometry, max(start, end - self._odometry_window_ns), end),
                               self.timeout_s)
         if odometry is None:
-            raise SimulatorUnavailable(f"no odometry on {gz.ODOMETRY} for sim time {end * 1e-9:.3f} s "
+            raise SimulatorUnavailable(f"no odometry on {gz.ODOMETRY} of world {car} for sim time {end * 1e-9:.3f} s "
                                        f"within {self.timeout_s:g} s")
-        self.frames[0] = frame
-        self._adopt(odometry, end)
-        self.sim_ns = end
+        self.frames[car] = frame
+        self._adopt(car, odometry, end)
+        w.sim_ns = end
 
-    def _adopt(self, sample: Odometry, end_ns: int) -> None:
+    def _adopt(self, car: int, sample: Odometry, end_ns: int) -> None:
         """The pose at the end of the period: the period's last sample, carried forward along the
         commanded arc if it was taken a little before the end (its phase is the publisher's)."""
+        steer = self.worlds[car].steer
         gap = (end_ns - sample.stamp_ns) * 1e-9
-        yaw_rate = sample.speed * math.tan(self._steer) / self.vehicle.wheelbase
-        heading = sample.yaw + yaw_rate * gap / 2 + math.atan(math.tan(self._steer) / 2)  # mid-wheelbase slip
-        s = self.state[0]
+        yaw_rate = sample.speed * math.tan(steer) / self.vehicle.wheelbase
+        heading = sample.yaw + yaw_rate * gap / 2 + math.atan(math.tan(steer) / 2)  # mid-wheelbase slip
+        s = self.state[car]
         s[vehicle.X] = sample.x + sample.speed * math.cos(heading) * gap
         s[vehicle.Y] = sample.y + sample.speed * math.sin(heading) * gap
         s[vehicle.YAW] = math.remainder(sample.yaw + yaw_rate * gap, math.tau)
-        s[vehicle.SPEED], s[vehicle.STEER] = sample.speed, self._steer
+        s[vehicle.SPEED], s[vehicle.STEER] = sample.speed, steer
+
+
+def _transport_links(num_cars: int, partitions: list[str] | None) -> list[WorldLink]:
+    """One gz-transport link per world; with several worlds each has its own GZ_PARTITION."""
+    from racer_agent.gazebo.gz_transport import GzTransportLink
+
+    if partitions is None:
+        partitions = [None] if num_cars == 1 else default_partitions(num_cars)
+    return [GzTransportLink(partition=p) for p in partitions]
+
+
+def default_partitions(num_cars: int) -> list[str]:
+    """GZ_PARTITION of each world when several run: `<GZ_PARTITION or racer>_<i>` (the launch file's too)."""
+    import os
+
+    prefix = os.environ.get("GZ_PARTITION") or "racer"
+    return [f"{prefix}_{i}" for i in range(num_cars)]
 
 
 def _sample_in(samples, start_ns: int, end_ns: int) -> Odometry | None:

@@ -80,7 +80,7 @@ class TrainConfig:
     torch_threads: int = 2
     sim: str = "embedded"  # embedded (in process), ros (lock-step simulator nodes, one per car) or gazebo
     sim_timeout_s: float = 5.0  # ros, gazebo: a simulator silent this long is an error
-    gazebo_world: str = ""  # gazebo: the world.sdf the running `gz sim` server loaded
+    gazebo_world: str = ""  # gazebo: the world.sdf the running `gz sim` servers loaded (one per car)
 
     def check(self) -> None:
         self.hyperparameters.check()
@@ -99,9 +99,8 @@ class TrainConfig:
         if self.sim == "gazebo":
             if not self.gazebo_world:
                 raise ConfigError("sim gazebo needs gazebo_world: the world.sdf the Gazebo server runs")
-            if self.num_cars != 1 or self.randomize:
-                raise ConfigError("sim gazebo trains one car without randomisation (one Gazebo per worker; "
-                                  "the world's look is its texture)")
+            if self.randomize:
+                raise ConfigError("sim gazebo does not randomise: the world's look is its ground texture")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
