@@ -102,6 +102,35 @@ class TrackProbe:
         return self._measures if car is None else self._measures[car]
 
 
+class RemoteSimulator:
+    """What every client of a simulator running elsewhere (a ROS node, Gazebo) shares: the state and
+    frames it last received, measured against the track here by the embedded simulator's own probe."""
+
+    def __init__(self, track: Track, num_cars: int, camera: cam.CameraConfig, vehicle_params: VehicleParams | None):
+        self.track = track
+        self.num_cars = num_cars
+        self.camera = camera
+        self.vehicle = vehicle_params or VehicleParams()
+        self.state = vehicle.new_state(num_cars)
+        self.frames = np.zeros((num_cars, *camera.shape), np.uint8)
+        self.time = np.zeros(num_cars)
+        self.probe = TrackProbe(track, num_cars, self.vehicle)
+        self._scenery: Scenery | None = None
+
+    def render(self) -> np.ndarray:
+        return self.frames  # the frames came with the states they show
+
+    def measure(self, car: int | None = None) -> np.ndarray:
+        return self.probe.measure(self.state, car)
+
+    @property
+    def scenery(self) -> Scenery:
+        """The track's ground as the embedded simulator draws it (for pictures, made when first asked)."""
+        if self._scenery is None:
+            self._scenery = Scenery.from_track(self.track)
+        return self._scenery
+
+
 class Simulator:
     """Cars, cameras and the track's ground, advanced one control period (1/15 s) at a time."""
 

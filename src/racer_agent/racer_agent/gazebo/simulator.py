@@ -28,8 +28,7 @@ from racer_agent.gazebo.link import Inbox, Odometry, WorldLink, read_world
 from racer_core import gazebo_interface as gz
 from racer_core import vehicle
 from racer_core.camera import CameraConfig
-from racer_core.scenery import Scenery
-from racer_core.simulator import TrackProbe
+from racer_core.simulator import RemoteSimulator
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
 
@@ -50,7 +49,7 @@ class _World:
         self.spawn_deadline = spawn_deadline  # the car may still be on its way in
 
 
-class GazeboSimulator:
+class GazeboSimulator(RemoteSimulator):
     """N cars, each alone in its own Gazebo world (worlds kept apart by GZ_PARTITION), stepped together."""
 
     def __init__(self, track: Track, num_cars: int, camera: CameraConfig, world: str | Path,
@@ -61,10 +60,7 @@ class GazeboSimulator:
         if info.name != gz.WORLD:
             raise ValueError(f"the Gazebo world {world} is named {info.name!r}, racer's clients expect {gz.WORLD!r}: "
                              "generate it with `racer gazebo world`")
-        self.track = track
-        self.num_cars = num_cars
-        self.camera = camera
-        self.vehicle = vehicle_params or vehicle.VehicleParams()
+        super().__init__(track, num_cars, camera, vehicle_params)
         self.timeout_s = timeout_s
         self.steps = gz.steps_per_period(info.physics_step, self.vehicle.dt)
         self._steps_ns = self.steps * math.floor(info.physics_step * 1e9 + 1e-6)  # what N steps surely reach
@@ -72,11 +68,6 @@ class GazeboSimulator:
         # OdometryPublisher publishes every 1/(control_hz * ODOMETRY_PER_FRAME) s: the period's last
         # sample is at most that (and a step) before its end
         self._odometry_window_ns = round(self.vehicle.dt * 1e9 / gz.ODOMETRY_PER_FRAME + info.physics_step * 1e9)
-        self.state = vehicle.new_state(num_cars)
-        self.frames = np.zeros((num_cars, *camera.shape), np.uint8)
-        self.time = np.zeros(num_cars)
-        self.probe = TrackProbe(track, num_cars, self.vehicle)
-        self._scenery: Scenery | None = None
         links = links if links is not None else _transport_links(num_cars, partitions)
         if len(links) != num_cars:
             raise ValueError(f"{num_cars} cars need {num_cars} Gazebo worlds, got {len(links)}")
@@ -123,20 +114,8 @@ class GazeboSimulator:
         for car, w in enumerate(self.worlds):
             self.time[car] = (w.sim_ns - w.reset_ns) * 1e-9
 
-    def render(self) -> np.ndarray:
-        return self.frames  # each frame came with the period that produced it
-
-    def measure(self, car: int | None = None) -> np.ndarray:
-        return self.probe.measure(self.state, car)
-
     def set_look(self, car: int, look, camera=None) -> None:
         raise NotImplementedError("the Gazebo world's look is its ground texture (racer gazebo world)")
-
-    @property
-    def scenery(self) -> Scenery:
-        if self._scenery is None:
-            self._scenery = Scenery.from_track(self.track)
-        return self._scenery
 
     def close(self) -> None:
         for w in getattr(self, "worlds", []):

@@ -30,8 +30,7 @@ from sensor_msgs.msg import Image
 from racer_agent.ros import messages as ros_messages
 from racer_core import vehicle
 from racer_core.camera import CameraConfig
-from racer_core.scenery import Scenery
-from racer_core.simulator import TrackProbe
+from racer_core.simulator import RemoteSimulator
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
 from racer_inference.images import image_array
@@ -67,25 +66,17 @@ def _keep(store: dict, msg) -> None:
         del store[min(store)]
 
 
-class RosSimulator:
+class RosSimulator(RemoteSimulator):
     """Implements the simulator interface `Race` drives (place, move, render, measure) over ROS."""
 
     def __init__(self, track: Track, num_cars: int, camera: CameraConfig, namespaces: list[str] | None = None,
                  timeout_s: float = 5.0, connect_timeout_s: float = 30.0,
                  vehicle_params: vehicle.VehicleParams | None = None):
-        self.track = track
-        self.num_cars = num_cars
-        self.camera = camera
+        super().__init__(track, num_cars, camera, vehicle_params)
         self.timeout_s = timeout_s
-        self.vehicle = vehicle_params or vehicle.VehicleParams()
         namespaces = namespaces or default_namespaces(num_cars)
         if len(namespaces) != num_cars:
             raise ValueError(f"{num_cars} cars need {num_cars} namespaces, got {namespaces}")
-        self.state = vehicle.new_state(num_cars)
-        self.frames = np.zeros((num_cars, *camera.shape), np.uint8)
-        self.time = np.zeros(num_cars)
-        self.probe = TrackProbe(track, num_cars, self.vehicle)
-        self._scenery: Scenery | None = None
         self.context = Context()
         rclpy.init(context=self.context)
         # No parameter services: six fewer entities in every wait of the hot loop.
@@ -136,20 +127,8 @@ class RosSimulator:
         for car, response in enumerate(self._call(calls)):
             self._take(car, ros_messages.ns_from_stamp(response.stamp), response.state)
 
-    def render(self) -> np.ndarray:
-        return self.frames  # the pictures came with the states they show
-
-    def measure(self, car: int | None = None) -> np.ndarray:
-        return self.probe.measure(self.state, car)
-
     def set_look(self, car: int, look, camera=None) -> None:
         raise NotImplementedError("a ROS simulator randomises its own look: set its `randomize` parameter")
-
-    @property
-    def scenery(self) -> Scenery:
-        if self._scenery is None:
-            self._scenery = Scenery.from_track(self.track)
-        return self._scenery
 
     def close(self) -> None:
         if self.context.ok():
