@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import numpy as np
 
@@ -51,6 +50,7 @@ class GazeboStandIn:
         self._last_odometry_ns = -math.inf
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a request came: the paused world may have steps to run
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         self.inbox.put_clock(0)
@@ -64,6 +64,7 @@ class GazeboStandIn:
             self.paused = pause
             if pause and multi_step > 0:
                 self.pending += multi_step
+        self._wake.set()
         return True  # queued: the steps have not run yet
 
     def set_pose(self, name: str, x: float, y: float, z: float, yaw: float) -> bool:
@@ -83,6 +84,7 @@ class GazeboStandIn:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=2)
 
     # the world ------------------------------------------------------------------------------
@@ -97,8 +99,9 @@ class GazeboStandIn:
                     self.sim_ns += self.step_ns
                     now = self.sim_ns
                     state = self.sim.state[0].copy()
-            if not go:
-                time.sleep(0.0002)
+            if not go:  # paused and idle: sleep until a request (an idle world must not eat a core)
+                self._wake.wait(0.05)
+                self._wake.clear()
                 continue
             self.inbox.put_clock(now)
             if now - self._last_odometry_ns >= self.odometry_period_ns:

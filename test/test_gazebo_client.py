@@ -125,8 +125,10 @@ def test_worlds_the_client_cannot_step_in_lock_step_are_refused(tmp_path):
     (tmp_path / "named.sdf").write_text(WORLD.read_text().replace('<world name="racer">', '<world name="x">'))
     with pytest.raises(ValueError, match="named 'x'"):
         GazeboSimulator(track, 1, camera, tmp_path / "named.sdf")
+    standin = GazeboStandIn(track, WORLD, camera)
     with pytest.raises(ValueError, match="2 cars need 2 Gazebo worlds"):
-        GazeboSimulator(track, 2, camera, WORLD, links=[GazeboStandIn(track, WORLD, camera)])
+        GazeboSimulator(track, 2, camera, WORLD, links=[standin])
+    standin.close()
     (tmp_path / "broken.sdf").write_text("<sdf><world")
     with pytest.raises(ValueError, match="cannot read the Gazebo world"):
         GazeboSimulator(track, 1, camera, tmp_path / "broken.sdf")
