@@ -36,7 +36,7 @@ class GazeboStandIn:
         self.requests: list[tuple] = []
         self.sim = Simulator(track, 1, camera)
         self.vehicle = self.sim.vehicle
-        self.step_ns = int(read_world(world_file).physics_step * 1e9)  # Gazebo keeps whole nanoseconds
+        self.step_ns = gz.whole_ns(read_world(world_file).physics_step)  # Gazebo keeps whole nanoseconds
         self.camera_period_ns = 1e9 / self.vehicle.control_hz
         self.odometry_period_ns = self.camera_period_ns / gz.ODOMETRY_PER_FRAME
         self.render_delay_s = render_delay_s

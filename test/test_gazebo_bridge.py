@@ -56,24 +56,27 @@ def test_bridge_entries_pair_types_and_reach_the_car_models_topics():
                           gz.ODOMETRY: "GZ_TO_ROS", gz.POSE: "GZ_TO_ROS", gz.CMD_VEL: "ROS_TO_GZ"}
 
 
-def graph_of(probe: Probe, node_name: str) -> tuple[set, set]:
-    """(published, subscribed) (topic, type) pairs of a running node."""
+def graph_of(probe: Probe, node_name: str, timeout: float = 30.0) -> tuple[set, set]:
+    """(published, subscribed) (topic, type) pairs of a running node, once discovery has brought them
+    all (endpoints arrive one by one: wait until two looks 0.3 s apart agree)."""
     node = probe.node
 
-    def pairs(query) -> set:
-        return {(topic, t) for topic, types in query(node_name, "/") for t in types}
-
-    def complete() -> bool:  # discovery brings a node's endpoints one by one: wait until they stop coming
-        nonlocal last
+    def look() -> tuple[set, set]:
         if node_name not in node.get_node_names():
-            return False
-        now = (pairs(node.get_publisher_names_and_types_by_node), pairs(node.get_subscriber_names_and_types_by_node))
-        settled, last = now == last and bool(now[0]), now
-        return settled
+            return set(), set()
+        return tuple({(topic, t) for topic, types in query(node_name, "/") for t in types}
+                     for query in (node.get_publisher_names_and_types_by_node,
+                                   node.get_subscriber_names_and_types_by_node))
 
-    last: tuple = (set(), set())
-    assert probe.spin_until(lambda: complete() or (time.sleep(0.3) and False), 30), f"{node_name} not up"
-    return last
+    deadline = time.monotonic() + timeout
+    last = look()
+    while time.monotonic() < deadline:
+        probe.spin_until(lambda: False, 0.3)
+        now = look()
+        if now == last and now[0]:
+            return now
+        last = now
+    raise AssertionError(f"{node_name} did not come up within {timeout:g} s")
 
 
 def test_bridge_ros_side_is_what_racers_nodes_publish_and_subscribe():

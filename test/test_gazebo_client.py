@@ -59,7 +59,7 @@ def test_reset_and_step_send_the_documented_requests(world):
         ("drive", round(v, 6), round(w, 6)), ("control", True, STEPS),
     ]
     assert all(r[1] is True for r in standin.requests if r[0] == "control")  # never sets the world running
-    period_ns = STEPS * int(read_world(WORLD).physics_step * 1e9)
+    period_ns = STEPS * gz.whole_ns(read_world(WORLD).physics_step)
     assert standin.sim_ns == 3 * period_ns  # the client waited for every period to be done
     assert sim.time[0] == pytest.approx(1 / 15, abs=1e-6)
 

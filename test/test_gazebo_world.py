@@ -219,7 +219,7 @@ def test_sim_gazebo_starts_the_world_spawns_the_car_at_the_start_and_bridges(rei
     assert Path(bridge.parameters["config_file"]).read_text() == shipped.read_text()
     realtime = {p.name: p for p in gazebo_processes(world_dir, "oval", realtime=True, use_sim_time=True)}["gz_sim"]
     rate = float(realtime.arguments[realtime.arguments.index("-z") + 1])
-    assert "-r" in realtime.arguments and rate * WorldConfig().physics_step == pytest.approx(1.0)
+    assert "-r" in realtime.arguments and rate * WorldConfig().physics_step == pytest.approx(1.0)  # committed step
     generated = world_directory(str(reinvent_base))  # any route file gets its world generated
     validate(generated / WORLD_FILE)
     shutil.rmtree(generated)

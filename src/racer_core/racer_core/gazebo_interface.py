@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from racer_core.commands import checked
+from racer_core.commands import Drive, checked
 from racer_core.vehicle import VehicleParams
 
 WORLD = "racer"  # every generated world has this name: services are /world/racer/..., whatever the track
@@ -46,10 +46,15 @@ def physics_step(period: float, steps: int) -> float:
     return (math.floor(period * 1e9 / steps) + 1.5) * 1e-9
 
 
+def whole_ns(step: float) -> int:
+    """The physics step as Gazebo surely runs it: whole nanoseconds, as if it truncates."""
+    return math.floor(step * 1e9 + 1e-6)
+
+
 def steps_per_period(step: float, period: float) -> int:
     """How many `step`s make one control `period`; refuses a step that would miss the frame."""
     steps = max(1, round(period / step))
-    if steps * math.floor(step * 1e9 + 1e-6) < period * 1e9 - 1e-3:  # as if Gazebo truncates the step
+    if steps * whole_ns(step) < period * 1e9 - 1e-3:
         raise ValueError(f"the world's physics step {step:.10g} s makes {steps} steps end short of a "
                          f"{period:.6g} s control period: regenerate the world (racer gazebo world)")
     return steps
@@ -64,11 +69,22 @@ def steering_limit(vehicle: VehicleParams) -> float:
     return math.asin(math.tan(math.radians(vehicle.max_steer_deg)))
 
 
-def twist_from_drive(speed: float, steer: float, vehicle: VehicleParams) -> tuple[float, float]:
-    """(linear.x, angular.z) that make the AckermannSteering system drive at `speed` with the centre
-    steering angle `steer`: omega = v tan(delta) / wheelbase. A non-finite command becomes a stop
-    (never a stale command); one outside the car's limits is clamped first."""
-    drive, _ = checked(speed, steer, vehicle)
-    if drive is None:
-        return 0.0, 0.0
+STOP = Drive(0.0, 0.0)
+
+
+def safe_drive(speed: float, steer: float, vehicle: VehicleParams) -> tuple[Drive, str | None]:
+    """The command the car is given: clamped to its limits, a stop if not finite (never a stale
+    command), and the problem to warn about, if any."""
+    drive, problem = checked(speed, steer, vehicle)
+    return drive or STOP, problem
+
+
+def twist_of(drive: Drive, vehicle: VehicleParams) -> tuple[float, float]:
+    """(linear.x, angular.z) that make the AckermannSteering system drive at `drive.speed` with the
+    centre steering angle `drive.steer`: omega = v tan(delta) / wheelbase."""
     return drive.speed, drive.speed * math.tan(drive.steer) / vehicle.wheelbase
+
+
+def twist_from_drive(speed: float, steer: float, vehicle: VehicleParams) -> tuple[float, float]:
+    """`twist_of` the `safe_drive` of a raw command."""
+    return twist_of(safe_drive(speed, steer, vehicle)[0], vehicle)

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from racer_agent.gazebo.link import read_world
 from racer_agent.gazebo.simulator import default_partitions
 from racer_core import builtin_tracks
 from racer_core import gazebo_interface as gz
@@ -50,7 +51,9 @@ def gazebo_processes(world_dir: Path, track: str, realtime: bool, use_sim_time: 
     """`realtime`: the world runs on its own at real time (a driver at the wheel); otherwise it starts
     paused (no -r) and the lock-step trainer steps it. Several `workers`: one server and car each,
     kept apart by GZ_PARTITION (racer_agent.gazebo.simulator.default_partitions); the first is bridged."""
-    run = ["-r", "-z", f"{1 / WorldConfig().physics_step:.6f}"] if realtime else []  # -z: iterations per second
+    world = world_dir / WORLD_FILE
+    step = read_world(world).physics_step
+    run = ["-r", "-z", f"{1 / step:.6f}"] if realtime else []  # -z: iterations per wall second = real time
     x, y, yaw = builtin_tracks.load(track).pose_at(0.0)
     car = world_dir / CAR_MODEL_DIR / "model.sdf"
     partitions = default_partitions(workers) if workers > 1 else [None]
@@ -59,7 +62,7 @@ def gazebo_processes(world_dir: Path, track: str, realtime: bool, use_sim_time: 
         env = {"GZ_PARTITION": partition} if partition else {}
         suffix = f"_{i}" if partition else ""
         processes += [
-            Process(f"gz_sim{suffix}", "gz", ["sim", "-s", "-v", "2", *run, str(world_dir / WORLD_FILE)],
+            Process(f"gz_sim{suffix}", "gz", ["sim", "-s", "-v", "2", *run, str(world)],
                     env={"GZ_SIM_RESOURCE_PATH": str(world_dir / "models"), **env}),
             Process(f"spawn_car{suffix}", "create", ["-world", gz.WORLD, "-file", str(car), "-name", gz.CAR,
                                                      "-x", f"{x:.4f}", "-y", f"{y:.4f}", "-z", "0.0",

@@ -17,7 +17,6 @@ from geometry_msgs.msg import Twist
 from rclpy.node import Node
 
 from racer_core import gazebo_interface as gz
-from racer_core.commands import checked
 from racer_core.vehicle import VehicleParams
 from racer_inference import node_support as ros_node
 
@@ -38,12 +37,11 @@ class TwistNode(Node):
         self.create_timer(p["command_timeout_s"] / 2, self._watchdog)
 
     def _on_drive(self, msg: AckermannDriveStamped) -> None:
-        speed, steer = msg.drive.speed, msg.drive.steering_angle
-        _, problem = checked(speed, steer, self.vehicle)
+        drive, problem = gz.safe_drive(msg.drive.speed, msg.drive.steering_angle, self.vehicle)
         if problem:
             self.get_logger().warning(problem, throttle_duration_sec=5.0)
         self.last_command_ns = self.get_clock().now().nanoseconds
-        self._publish(*gz.twist_from_drive(speed, steer, self.vehicle))
+        self._publish(*gz.twist_of(drive, self.vehicle))
 
     def _watchdog(self) -> None:
         """A driver gone silent gets its car stopped (once; the stop holds until the next command)."""

@@ -19,12 +19,13 @@ frame shows the car at rest where it was put.
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from racer_agent.gazebo.link import Inbox, Odometry, WorldLink, read_world
+from racer_agent.gazebo.link import Odometry, WorldLink, read_world
 from racer_core import gazebo_interface as gz
 from racer_core import vehicle
 from racer_core.camera import CameraConfig
@@ -41,7 +42,6 @@ class _World:
 
     def __init__(self, link: WorldLink, spawn_deadline: float):
         self.link = link
-        self.inbox: Inbox = link.inbox
         self.sim_ns = 0
         self.reset_ns = 0
         self.start_ns = 0  # sim time when the current period was asked for
@@ -63,7 +63,7 @@ class GazeboSimulator(RemoteSimulator):
         super().__init__(track, num_cars, camera, vehicle_params)
         self.timeout_s = timeout_s
         self.steps = gz.steps_per_period(info.physics_step, self.vehicle.dt)
-        self._steps_ns = self.steps * math.floor(info.physics_step * 1e9 + 1e-6)  # what N steps surely reach
+        self._steps_ns = self.steps * gz.whole_ns(info.physics_step)  # what N steps surely reach
         self._half_period_ns = round(self.vehicle.dt * 1e9 / 2)
         # OdometryPublisher publishes every 1/(control_hz * ODOMETRY_PER_FRAME) s: the period's last
         # sample is at most that (and a step) before its end
@@ -74,7 +74,7 @@ class GazeboSimulator(RemoteSimulator):
         deadline = time.monotonic() + connect_timeout_s
         self.worlds = [_World(link, deadline) for link in links]
         for car, w in enumerate(self.worlds):
-            inbox = w.inbox
+            inbox = w.link.inbox
             clock = inbox.wait(lambda i=inbox: i.clock_ns if i.clock_ns >= 0 else None,
                                max(0.0, deadline - time.monotonic()))
             if clock is None:
@@ -107,9 +107,9 @@ class GazeboSimulator(RemoteSimulator):
     def move(self, commands: np.ndarray) -> None:
         """Every car one control period: `commands` (N, 2) steering rad, speed m/s."""
         for w, (steer, speed) in zip(self.worlds, commands, strict=True):
-            linear_x, angular_z = gz.twist_from_drive(float(speed), float(steer), self.vehicle)
-            w.steer = math.atan2(angular_z * self.vehicle.wheelbase, linear_x) if linear_x > 0 else 0.0
-            w.link.drive(linear_x, angular_z)
+            drive, _ = gz.safe_drive(float(speed), float(steer), self.vehicle)
+            w.steer = drive.steer if drive.speed > 0 else 0.0  # standing, the plugin keeps the wheels straight
+            w.link.drive(*gz.twist_of(drive, self.vehicle))
         self._advance(range(self.num_cars))
         for car, w in enumerate(self.worlds):
             self.time[car] = (w.sim_ns - w.reset_ns) * 1e-9
@@ -135,7 +135,7 @@ class GazeboSimulator(RemoteSimulator):
 
     def _collect(self, car: int) -> None:
         w = self.worlds[car]
-        inbox, start = w.inbox, w.start_ns
+        inbox, start = w.link.inbox, w.start_ns
         end = inbox.wait(lambda: inbox.clock_ns if inbox.clock_ns >= start + self._steps_ns else None, self.timeout_s)
         if end is None:
             raise SimulatorUnavailable(f"Gazebo world {car}'s clock stayed at {inbox.clock_ns * 1e-9:.3f} s within "
@@ -188,8 +188,6 @@ def _transport_links(num_cars: int, partitions: list[str] | None) -> list[WorldL
 
 def default_partitions(num_cars: int) -> list[str]:
     """GZ_PARTITION of each world when several run: `<GZ_PARTITION or racer>_<i>` (the launch file's too)."""
-    import os
-
     prefix = os.environ.get("GZ_PARTITION") or "racer"
     return [f"{prefix}_{i}" for i in range(num_cars)]
 
