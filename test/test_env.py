@@ -17,7 +17,9 @@ from racer_agent.evaluation.scripted import CentreLineDriver, choose_action
 REFERENCE_KEYS = {
     "all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "progress",
     "steps", "speed", "steering_angle", "track_width", "track_length", "waypoints", "closest_waypoints",
-    "is_reversed", "is_offtrack", "is_crashed", "projection_distance",
+    "is_reversed", "is_offtrack", "is_crashed", "projection_distance", "closest_objects", "objects_location",
+    "objects_left_of_center", "objects_speed", "objects_heading", "objects_distance_from_center",
+    "objects_distance", "object_in_camera", "sim_time",
 }
 
 
@@ -94,7 +96,7 @@ def test_reverse_direction_laps_with_reversed_waypoints():
     p = history[0][1]["params"]
     assert p["is_reversed"]
     forward = gym.make("racer/TimeTrial-v0", track="circuit").unwrapped.race.params.waypoints[False]
-    assert p["waypoints"][0] == forward[0] and p["waypoints"][1] == forward[-1]
+    assert p["waypoints"][0] == forward[-1] == forward[0] and p["waypoints"][1] == forward[-2]
 
 
 def test_alternate_direction_and_round_robin_start():

@@ -11,7 +11,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["numpy", "numba", "opencv-python-headless", "matplotlib"],
+    install_requires=["numpy", "numba", "opencv-python-headless", "matplotlib", "casadi"],
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",

@@ -26,7 +26,7 @@ MEASURE_SIZE = 9
 
 
 @nb.njit(cache=True)
-def _measure(state, center, inner, outer, cum, widths, closed, wheels, front, reach, hints, out):
+def _measure(state, center, inner, outer, cum, closed, wheels, front, reach, hints, out):
     n_wheels = wheels.shape[0]
     for k in range(state.shape[0]):
         x, y, yaw = state[k, 0], state[k, 1], state[k, 2]
@@ -46,7 +46,7 @@ def _measure(state, center, inner, outer, cum, widths, closed, wheels, front, re
         out[k, 4] = cum[i] + t * (cum[i + 1] - cum[i])
         out[k, 5] = dist
         out[k, 6] = 1.0 if cross > 0 else 0.0
-        out[k, 7] = (1 - t) * widths[i] + t * widths[i + 1]
+        out[k, 7] = track_math.border_gap(inner, outer, ax + t * (bx - ax), ay + t * (by - ay), i, closed, reach)
         out[k, 8] = on
 
 
@@ -97,7 +97,7 @@ class TrackProbe:
         """
         t = self.track
         rows = slice(None) if car is None else slice(car, car + 1)
-        _measure(state[rows], t.center, t.inner, t.outer, t.cum_length, t.widths, t.closed, self._wheels,
+        _measure(state[rows], t.center, t.inner, t.outer, t.cum_length, t.closed, self._wheels,
                  FRONT_OFFSET, t.median_width, self._hints[rows], self._measures[rows])
         return self._measures if car is None else self._measures[car]
 

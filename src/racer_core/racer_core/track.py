@@ -7,6 +7,7 @@ answers the geometric questions the simulator and the reward parameters ask.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ CLOSE_TOL = 1e-3
 
 class TrackError(ValueError):
     """A route file or track definition that cannot be used, with the reason."""
+
+
+class TrackWarning(UserWarning):
+    """A route file that loads but has something odd about it (the reference simulator loads it too)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Track:
     point i + 1 and waypoint indices run 0..M-1. An open track has M + 1 distinct waypoints.
     """
 
-    def __init__(self, name: str, center, inner, outer, closed: bool = True):
+    def __init__(self, name: str, center, inner, outer, closed: bool = True, route_rows=None):
         center, inner, outer = (np.asarray(a, dtype=np.float64) for a in (center, inner, outer))
         self.name = name
         self.closed = bool(closed)
@@ -61,6 +66,11 @@ class Track:
         self.widths = np.linalg.norm(self.inner - self.outer, axis=1)
         self.median_width = float(np.median(self.widths))
         _check_borders(name, self)
+        # The centre points as the route file lists them (duplicates and a loop's closing repeat kept):
+        # DeepRacer's `waypoints` and `closest_waypoints` index these rows.
+        rows = self.center if route_rows is None else np.asarray(route_rows, dtype=np.float64)
+        self.route_rows = np.ascontiguousarray(rows)
+        self.route_cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(rows, axis=0), axis=1))])
 
     # ----------------------------------------------------------------------------------- shape
     @property
@@ -84,7 +94,33 @@ class Track:
             order = np.r_[0, np.arange(self.num_segments - 1, -1, -1)]
         else:
             order = np.arange(self.num_segments, -1, -1)
-        return Track(self.name, self.center[order], self.inner[order], self.outer[order], self.closed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrackWarning)  # said once, when the track was loaded
+            return Track(self.name, self.center[order], self.inner[order], self.outer[order], self.closed,
+                         route_rows=self.route_rows[::-1])
+
+    def route_waypoints_around(self, distance_along: float) -> tuple[int, int]:
+        """DeepRacer's closest_waypoints: the route rows before and after a centre-line distance
+        (duplicate rows count, the loop's closing repeat is the last index before the wrap)."""
+        nxt = int(np.searchsorted(self.route_cum, distance_along * self.route_cum[-1] / self.length, side="right"))
+        prev = nxt - 1 if nxt > 0 else len(self.route_cum) - 1
+        return prev, (0 if nxt >= len(self.route_cum) else nxt)
+
+    def lane_pose(self, driving_distance: float, reverse: bool,
+                  near: tuple[float, float]) -> tuple[float, float, float]:
+        """The pose on the lane (halfway between the centre line and a border) nearer to `near`, at a
+        distance from the start line, facing the way of travel: DeepRacer's off-track reset."""
+        x, y, yaw = self.pose_at(driving_distance, reverse)
+        i, _, _ = track_math.closest_segment(self.center, x, y, -1, self.closed, self.median_width)
+        best = None
+        for border in (self.inner, self.outer):
+            j, t, _ = track_math.closest_segment(border, x, y, i, self.closed, self.median_width)
+            edge = border[j] + t * (border[j + 1] - border[j])
+            lane = 0.5 * (np.array([x, y]) + edge)
+            gap = float(np.hypot(lane[0] - near[0], lane[1] - near[1]))
+            if best is None or gap < best[0]:
+                best = (gap, lane)
+        return float(best[1][0]), float(best[1][1]), yaw
 
     # -------------------------------------------------------------------------------- queries
     def point_at(self, distance_along: float) -> tuple[np.ndarray, float]:
@@ -125,10 +161,16 @@ class Track:
             distance_along=float(self.cum_length[i] + t * (self.cum_length[i + 1] - self.cum_length[i])),
             distance_from_center=float(dist),
             is_left_of_center=bool(cross > 0),
-            track_width=float((1 - t) * self.widths[i] + t * self.widths[i + 1]),
+            track_width=self.width_at(i, t),
             prev_waypoint=int(i),
             next_waypoint=int(nxt),
         )
+
+    def width_at(self, segment: int, t: float) -> float:
+        """DeepRacer's track_width: from the centre-line point to the nearest inner and outer border points."""
+        a, b = self.center[segment], self.center[segment + 1]
+        return float(track_math.border_gap(self.inner, self.outer, *(a + t * (b - a)), segment, self.closed,
+                                           self.median_width))
 
     def contains(self, x: float, y: float, hint: int = -1) -> bool:
         """Whether the point is on the road surface (between the borders)."""
@@ -158,6 +200,7 @@ class Track:
         if not np.isfinite(data).all():
             rows = np.unique(np.nonzero(~np.isfinite(data))[0])
             raise TrackError(f"{where}: NaN or infinite values in rows {rows[:10].tolist()}")
+        rows = data[:, :2].copy()
         keep = np.r_[True, np.linalg.norm(np.diff(data[:, :2], axis=0), axis=1) > DUPLICATE_TOL]
         data = data[keep]
         closed = len(data) > 2 and np.linalg.norm(data[0, :2] - data[-1, :2]) < CLOSE_TOL
@@ -167,7 +210,9 @@ class Track:
         if distinct < (3 if closed else 2):
             raise TrackError(f"{where}: too few distinct centre points ({distinct})")
         try:
-            return cls(name, data[:, 0:2], data[:, 2:4], data[:, 4:6], closed=closed)
+            if closed and np.linalg.norm(rows[0] - rows[-1]) > DUPLICATE_TOL:
+                rows = np.vstack([rows, rows[:1]])
+            return cls(name, data[:, 0:2], data[:, 2:4], data[:, 4:6], closed=closed, route_rows=rows)
         except TrackError as exc:
             raise TrackError(f"{where}: {exc}") from None
 
@@ -204,8 +249,9 @@ def _check_borders(name: str, track: Track) -> None:
         return np.sign(d[:, 0] * (p[:, 1] - c[:, 1]) - d[:, 1] * (p[:, 0] - c[:, 0]))
 
     same = np.nonzero(side(inn) * side(out) > 0)[0]
-    if len(same):
-        raise TrackError(f"{name}: inner and outer borders lie on the same side of the centre line at point {same[0]}")
+    if len(same):  # some real routes do this locally; the road between the borders is still a road
+        warnings.warn(f"{name}: inner and outer borders lie on the same side of the centre line at points "
+                      f"{same[:20].tolist()}{' ...' if len(same) > 20 else ''}", TrackWarning, stacklevel=4)
     crossing = np.nonzero(track_math.segments_cross(inn[:-1], inn[1:], out[:-1], out[1:]))[0]
     if len(crossing):
         i = crossing[0]

@@ -59,47 +59,67 @@ def closest_segment(line: np.ndarray, px: float, py: float, hint: int, closed: b
     return best_i, best_t, np.sqrt(best_d)
 
 
+# Border segments either side of a hint that the on-road test takes as the local piece of road.
+ROAD_WINDOW = 8
+
+
 @nb.njit(cache=True, inline="always")
-def _in_quad(px: float, py: float, q: np.ndarray) -> bool:
-    """Crossing-number test of P against the 4-point polygon q (works for non-convex quads)."""
-    inside = False
-    j = 3
-    for i in range(4):
-        yi = q[i, 1]
-        yj = q[j, 1]
-        if (yi > py) != (yj > py):
-            x_cross = q[i, 0] + (py - yi) * (q[j, 0] - q[i, 0]) / (yj - yi)
-            if px < x_cross:
-                inside = not inside
-        j = i
-    return inside
+def _crossings(px: float, py: float, line: np.ndarray, lo: int, hi: int, m: int, closed: bool) -> int:
+    """How many edges line[i] -> line[i + 1], i in lo..hi-1 (wrapped on a loop), a ray from P toward
+    +x crosses."""
+    count = 0
+    for k in range(lo, hi):
+        i = k % m if closed else k
+        ax, ay, bx, by = line[i, 0], line[i, 1], line[i + 1, 0], line[i + 1, 1]
+        if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay):
+            count += 1
+    return count
+
+
+@nb.njit(cache=True, inline="always")
+def _crosses(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> int:
+    return 1 if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay) else 0
 
 
 @nb.njit(cache=True)
 def on_road(inner: np.ndarray, outer: np.ndarray, px: float, py: float, hint: int, closed: bool) -> bool:
-    """Whether P lies on the road: inside one of the quads between consecutive border points.
+    """Whether P lies on the road: inside the polygon the outer border makes with the inner one as a
+    hole, as DeepRacer's road polygon (even-odd rule, so slanted or bunched border points leave no gaps).
 
-    The road is taken quad by quad rather than as one polygon so tracks that cross themselves work.
-    With a hint (a segment index near P) only nearby quads are tested.
+    With a hint (a segment index near P) the polygon is the local piece of road between the borders
+    from hint - ROAD_WINDOW to hint + ROAD_WINDOW + 1, closed by the two cross lines at its ends, so a
+    track that crosses itself is still judged by the piece of road the car is on.
     """
     m = inner.shape[0] - 1
-    q = np.empty((4, 2))
-    lo, hi = 0, m
-    if hint >= 0:
-        lo, hi = hint - 4, hint + 5
-    for k in range(lo, hi):
-        i = k
-        if closed:
-            i %= m
-        elif i < 0 or i >= m:
-            continue
-        q[0, 0], q[0, 1] = inner[i, 0], inner[i, 1]
-        q[1, 0], q[1, 1] = inner[i + 1, 0], inner[i + 1, 1]
-        q[2, 0], q[2, 1] = outer[i + 1, 0], outer[i + 1, 1]
-        q[3, 0], q[3, 1] = outer[i, 0], outer[i, 1]
-        if _in_quad(px, py, q):
-            return True
-    return False
+    if hint < 0 or (closed and 2 * ROAD_WINDOW + 2 >= m):
+        if not closed:
+            return (_crossings(px, py, inner, 0, m, m, False) + _crossings(px, py, outer, 0, m, m, False)
+                    + _crosses(px, py, inner[0, 0], inner[0, 1], outer[0, 0], outer[0, 1])
+                    + _crosses(px, py, inner[m, 0], inner[m, 1], outer[m, 0], outer[m, 1])) % 2 == 1
+        return (_crossings(px, py, inner, 0, m, m, True) + _crossings(px, py, outer, 0, m, m, True)) % 2 == 1
+    lo, hi = hint - ROAD_WINDOW, hint + ROAD_WINDOW + 1
+    if not closed:
+        lo, hi = max(lo, 0), min(hi, m)
+    a = lo % m if closed else lo
+    b = hi % m if closed else hi
+    count = _crossings(px, py, inner, lo, hi, m, closed) + _crossings(px, py, outer, lo, hi, m, closed)
+    count += _crosses(px, py, inner[a, 0], inner[a, 1], outer[a, 0], outer[a, 1])
+    count += _crosses(px, py, inner[b, 0], inner[b, 1], outer[b, 0], outer[b, 1])
+    return count % 2 == 1
+
+
+@nb.njit(cache=True)
+def border_gap(inner: np.ndarray, outer: np.ndarray, px: float, py: float, hint: int, closed: bool,
+               reach: float) -> float:
+    """Distance between the inner and outer border points nearest to P (DeepRacer's track width at
+    the centre-line point P)."""
+    i, t, _ = closest_segment(inner, px, py, hint, closed, reach)
+    ix = inner[i, 0] + t * (inner[i + 1, 0] - inner[i, 0])
+    iy = inner[i, 1] + t * (inner[i + 1, 1] - inner[i, 1])
+    j, u, _ = closest_segment(outer, px, py, hint, closed, reach)
+    ox = outer[j, 0] + u * (outer[j + 1, 0] - outer[j, 0])
+    oy = outer[j, 1] + u * (outer[j + 1, 1] - outer[j, 1])
+    return np.sqrt((ix - ox) ** 2 + (iy - oy) ** 2)
 
 
 def segments_cross(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
 """DeepRacer's episode rules: progress with finish-line wrap, and what ends an episode.
 
-Progress is measured along the centre line from the episode's own start point in the driving
-direction. It is integrated step by step (wrapping each step's change into +-half a lap, which is
-DeepRacer's 50 % jump rule), so crossing the finish line mid-episode is seamless.
+Progress is measured as DeepRacer measures it: the front point's distance along the centre line,
+counted from where the car ORIGIN was placed (so the first step already shows 0.14 m of progress),
+over the whole track length (on an open track too). It is integrated step by step (wrapping each
+step's change into +-half a lap, which is DeepRacer's 50 % jump rule), so crossing the finish line
+mid-episode is seamless.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ class EpisodeTracker:
     still_steps: int = 0
     last_xy: tuple[float, float] = (0.0, 0.0)
 
-    def reset(self, along: float, xy: tuple[float, float]) -> None:
-        """Start an episode; the reset itself is DeepRacer's 'prepare' step (steps = 1)."""
-        self.start_along = self.last_along = along
+    def reset(self, start_along: float, along: float, xy: tuple[float, float]) -> None:
+        """Start an episode with the car origin at `start_along` and its front point at `along`;
+        the reset itself is DeepRacer's 'prepare' step (steps = 1)."""
+        self.start_along = start_along
+        self.last_along = along
         self.steps = 1
-        self.covered = 0.0
+        self.covered = self._wrap(along - start_along)
         self.backwards_steps = self.still_steps = 0
         self.last_xy = xy
 
@@ -52,10 +56,7 @@ class EpisodeTracker:
     def update(self, along: float, xy: tuple[float, float]) -> None:
         """Account for the car's new position at a decision step."""
         self.steps += 1
-        delta = along - self.last_along
-        if self.closed:
-            half = 0.5 * self.track_length
-            delta = (delta + half) % self.track_length - half
+        delta = self._wrap(along - self.last_along)
         self.backwards_steps = self.backwards_steps + 1 if delta < 0 else 0
         moved = ((xy[0] - self.last_xy[0]) ** 2 + (xy[1] - self.last_xy[1]) ** 2) ** 0.5
         self.still_steps = self.still_steps + 1 if moved <= IMMOBILE_METRES else 0
@@ -63,15 +64,28 @@ class EpisodeTracker:
         self.last_along = along
         self.last_xy = xy
 
+    def _wrap(self, delta: float) -> float:
+        if not self.closed:
+            return delta
+        half = 0.5 * self.track_length
+        return (delta + half) % self.track_length - half
+
     @property
     def progress(self) -> float:
-        """0..100 % of a lap (of the remaining road on an open track) covered since the start."""
-        total = self.track_length if self.closed else self.track_length - self.start_along
-        return min(100.0, max(0.0, 100.0 * self.covered / max(total, 1e-9)))
+        """0..100 % of the track length covered since the start (capped, never negative)."""
+        return min(100.0, max(0.0, 100.0 * self.covered / max(self.track_length, 1e-9)))
+
+    @property
+    def finished(self) -> bool:
+        """A lap is complete; on an open track, the end of the road is reached (from a start part-way
+        along, progress then stays below 100 %)."""
+        if self.closed:
+            return self.covered >= self.track_length
+        return self.start_along + self.covered >= self.track_length
 
     def status(self, wheels_on_road: int) -> str:
         """DeepRacer's order: a finished lap wins over anything else that happened on that step."""
-        if self.progress >= 100.0:
+        if self.finished:
             return LAP_COMPLETE
         if wheels_on_road == 0:
             return OFF_TRACK

@@ -78,6 +78,7 @@ class Race:
         self.trackers = [EpisodeTracker(self.track.length, self.track.closed) for _ in range(num_cars)]
         self.reversed = np.zeros(num_cars, bool)
         self.episodes = np.zeros(num_cars, np.int64)  # episodes started per car
+        self.sim_time = np.zeros(num_cars)  # sim seconds each car has driven since the race began (params' sim_time)
         self.paths: list[list[tuple[float, float]]] = [[] for _ in range(num_cars)]
         self.rng = np.random.default_rng()
         self._view: TopDownView | None = None
@@ -85,6 +86,7 @@ class Race:
     def seed(self, seed: int | None) -> None:
         self.rng = np.random.default_rng(seed)
         self.episodes[:] = 0
+        self.sim_time[:] = 0.0  # a seeded reset starts the race's clock again, so it repeats exactly
 
     # --------------------------------------------------------------------------- episodes
     def reset_car(self, car: int, start_fraction: float | None = None, reverse: bool | None = None) -> None:
@@ -101,21 +103,24 @@ class Race:
         self.reversed[car] = reverse
         if not self.track.closed:
             start_fraction = min(start_fraction, 0.9)
-        self._place(car, start_fraction * self.track.length)
+        start = start_fraction * self.track.length
+        self._place(car, start)
         if cfg.randomize:
             self.sim.set_look(car, Look.random(self.rng), self.camera.jittered(self.rng))
         m = self.sim.measure(car)
-        self.trackers[car].reset(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+        self.trackers[car].reset(start, self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         self.paths[car] = [(float(self.sim.state[car, 0]), float(self.sim.state[car, 1]))]
 
     def recover_car(self, car: int) -> None:
-        """Put a car that left the road back on the centre line where its progress stands, keeping
-        the episode (DeepRacer's evaluation reset; the caller adds the time penalty)."""
+        """Put a car that left the road back where its progress stands, on the lane (halfway between
+        the centre line and a border) nearer to where it was, keeping the episode: DeepRacer's
+        evaluation reset (the caller adds the time penalty)."""
         tracker = self.trackers[car]
         driving = tracker.start_along + tracker.covered
         if self.track.closed:
             driving %= self.track.length
-        self._place(car, driving)
+        reverse = bool(self.reversed[car])
+        self.sim.place(car, *self.track.lane_pose(driving, reverse, tuple(self.sim.state[car, :2])))
         m = self.sim.measure(car)
         tracker.recovered(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
 
@@ -136,7 +141,7 @@ class Race:
         tracker = self.trackers[car]
         tracker.update(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         params = self.params.build(m, self.sim.state[car], steer_deg, speed, tracker.progress, tracker.steps,
-                                   bool(self.reversed[car]))
+                                   bool(self.reversed[car]), float(self.sim_time[car]))
         reward = self.reward_functions[car](params)
         status = tracker.status(int(m[sim_cols.WHEELS_ON]))
         if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
@@ -146,6 +151,7 @@ class Race:
     def advance(self, commands: np.ndarray) -> None:
         """Move every car one control period (no pictures yet); `commands` (N, 2) steering deg, speed m/s."""
         self.sim.move(np.stack([np.radians(commands[:, 0]), commands[:, 1]], axis=1))
+        self.sim_time += self.sim.vehicle.dt
         for car in range(self.num_cars):
             self.paths[car].append((float(self.sim.state[car, 0]), float(self.sim.state[car, 1])))
 

@@ -46,3 +46,49 @@ class CentreLineDriver:
         if params is None:  # the first decision, before any params: go straight
             return choose_action(self.actions, 0.0, self.speed)
         return choose_action(self.actions, pursuit_steering(params, self.lookahead), self.speed)
+
+
+class ReferenceLineDriver:
+    """Follows a reference lap (`racer_core.racing_line.ReferenceLap`): its steering and speed as they
+    will be one control period ahead, corrected for the car's offset and heading error against the
+    line. Reads the car's state from the simulator, so it serves tests and baselines, not training."""
+
+    def __init__(self, reference, actions: ActionSpace, car=None, gain_offset: float = 3.0,
+                 gain_heading: float = 1.0):
+        from racer_core.vehicle import VehicleParams
+
+        self.ref = reference
+        self.actions = actions
+        self.car = car or VehicleParams()
+        self.gain_offset = gain_offset
+        self.gain_heading = gain_heading
+        line = reference.line
+        tangent = np.gradient(line, axis=0)
+        self.heading = np.arctan2(tangent[:, 1], tangent[:, 0])
+        self.normals = np.stack([-np.sin(self.heading), np.cos(self.heading)], axis=1)
+        self.blend = 1.0 - math.exp(-self.car.dt / self.car.speed_time_constant)
+        self.index = 0
+
+    def reset(self) -> None:
+        self.index = 0
+
+    def command(self, state: np.ndarray) -> tuple[float, float]:
+        """(steering deg, speed m/s) for a car state (x, y, yaw, speed, steer, ...)."""
+        x, y, yaw, v, wheels = state[0], state[1], state[2], state[3], state[4]
+        line = self.ref.line
+        lo, hi = self.index, min(self.index + 40, len(line))
+        i = lo + int(np.argmin(np.sum((line[lo:hi] - (x, y)) ** 2, axis=1)))
+        self.index = i
+        t_next = self.ref.times[i] + self.car.dt
+        j = min(int(np.searchsorted(self.ref.times, t_next)), len(line) - 1)
+        offset = float(np.dot((x, y) - line[i], self.normals[i]))
+        travel = yaw + math.atan(0.5 * math.tan(wheels))  # the origin moves at the slip angle to the body
+        heading_error = (travel - self.heading[i] + math.pi) % (2 * math.pi) - math.pi
+        steer = float(self.ref.steering[j]) - self.gain_offset * offset - self.gain_heading * heading_error
+        max_steer = math.radians(self.car.max_steer_deg)
+        steer = min(max_steer, max(-max_steer, steer))
+        speed = v + (float(self.ref.speeds[j]) - v) / self.blend
+        return math.degrees(steer), speed
+
+    def policy(self, states: np.ndarray) -> list:
+        return [choose_action(self.actions, *self.command(s)) for s in states]
