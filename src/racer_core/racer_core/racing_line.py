@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,10 +56,6 @@ class ReferenceLap:
     length: float  # m, length of `line`
     flying_line: np.ndarray  # (K, 2) origin on the flying lap (closed tracks; the standing line on open ones)
     flying_speeds: np.ndarray  # (K,)
-
-    def time_for(self, lap_index: int) -> float:
-        """The bound for the lap_index-th lap of a continuous run (0 = from standing)."""
-        return self.time_s if lap_index == 0 else self.flying_time_s
 
 
 @dataclass(frozen=True)
@@ -233,11 +230,12 @@ class ReferenceLapError(RuntimeError):
 
 
 def reference_lap(track: Track, top_speed: float, car: VehicleParams | None = None, cache: bool = True,
-                  margin: float = 0.0, grip: float = 1.0) -> ReferenceLap:
+                  margin: float = 0.0, grip: float = 1.0, flying: bool = True) -> ReferenceLap:
     """The standing and flying reference laps of `track` for an action space whose top speed is given.
 
     `margin` (m off every road edge) and `grip` (share of the car's lateral grip) make a line a real
     driver can follow with room for its errors; the bound is the default, margin 0 and full grip.
+    Without `flying` only the standing lap is solved (flying_time_s is then NaN).
 
     Results are cached on disk (`$RACER_CACHE`, default ~/.cache/racer) keyed by the track's
     geometry, the car and the top speed: a solve takes seconds and the answer never changes.
@@ -246,20 +244,20 @@ def reference_lap(track: Track, top_speed: float, car: VehicleParams | None = No
     top_speed = float(min(top_speed, car.max_speed))
     if margin or grip != 1.0:
         car = replace(car, max_lateral_accel=car.max_lateral_accel * grip)
-    key = _cache_key(track, car, top_speed, margin)
+    key = _cache_key(track, car, top_speed, margin, flying)
     path = _cache_dir() / f"reference-{key}.npz"
     if cache and path.is_file():
         try:
             return _load(path)
         except (OSError, ValueError, KeyError):
             pass
-    lap = _compute(track, car, top_speed, margin)
+    lap = _compute(track, car, top_speed, margin, flying)
     if cache:
         _save(lap, path)
     return lap
 
 
-def _compute(track: Track, car: VehicleParams, top_speed: float, margin: float) -> ReferenceLap:
+def _compute(track: Track, car: VehicleParams, top_speed: float, margin: float, flying: bool) -> ReferenceLap:
     c = corridor(track)
     seg_count = len(c.ds)
     # Standing lap: ends when the origin is close enough to the line for the front point to be over it
@@ -280,11 +278,13 @@ def _compute(track: Track, car: VehicleParams, top_speed: float, margin: float) 
     times = np.concatenate([[0.0], np.cumsum(standing["dt"])])
     # Between the last node and the true finish the car needs a little more time; the bound keeps it at 0.
     time_s = float(times[-1])
-    if track.closed:
-        flying = _solve(c, car, top_speed, False, seg_count, margin=margin, smooth=smooth)
-        flying_time = float(np.sum(flying["dt"]))
-        flying_line = c.points + flying["n"][:, None] * c.normals
-        flying_speeds = flying["v"]
+    if track.closed and flying:
+        periodic = _solve(c, car, top_speed, False, seg_count, margin=margin, smooth=smooth)
+        flying_time = float(np.sum(periodic["dt"]))
+        flying_line = c.points + periodic["n"][:, None] * c.normals
+        flying_speeds = periodic["v"]
+    elif track.closed:
+        flying_time, flying_line, flying_speeds = math.nan, line, standing["v"]
     else:
         flying_time, flying_line, flying_speeds = time_s, line, standing["v"]
     return ReferenceLap(time_s, flying_time, line, standing["v"], standing["steer"], times,
@@ -295,10 +295,10 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("RACER_CACHE") or Path.home() / ".cache" / "racer")
 
 
-def _cache_key(track: Track, car: VehicleParams, top_speed: float, margin: float) -> str:
+def _cache_key(track: Track, car: VehicleParams, top_speed: float, margin: float, flying: bool) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(track.to_array()).tobytes())
-    h.update(json.dumps([CACHE_VERSION, track.closed, top_speed, margin, car.__dict__], sort_keys=True).encode())
+    h.update(json.dumps([CACHE_VERSION, track.closed, top_speed, margin, flying, car.__dict__], sort_keys=True).encode())
     return h.hexdigest()[:24]
 
 

@@ -53,6 +53,10 @@ class EpisodeTracker:
         self.last_xy = xy
         self.backwards_steps = self.still_steps = 0
 
+    def next_lap(self) -> None:
+        """A continuous run goes on past the line: the next lap counts from this crossing."""
+        self.covered -= self.track_length
+
     def update(self, along: float, xy: tuple[float, float]) -> None:
         """Account for the car's new position at a decision step."""
         self.steps += 1

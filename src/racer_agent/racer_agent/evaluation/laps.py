@@ -1,8 +1,9 @@
-"""Greedy laps, as DeepRacer's evaluation drives them: one lap per car, timed in sim seconds.
+"""Greedy laps, as DeepRacer's evaluation drives them, timed in sim seconds.
 
-The same loop serves the checks during training (several cars from evenly spaced starts, a lap
-ends at the first mistake) and `racer evaluate` (laps from the start line; with a penalty, a car
-that leaves the road waits out the penalty and is put back where its progress stands).
+The same loop serves the checks during training (several cars from evenly spaced starts, one lap
+each, ending at the first mistake) and `racer evaluate` (one continuous run of consecutive laps
+from the start line; with a penalty, a car that leaves the road waits out the penalty and is put
+back on the nearer lane where its progress stands).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class LapResult:
     reversed: int = 0
     immobilized: int = 0
     status: str = episode.IN_PROGRESS  # how the attempt ended
+    flying: bool = False  # began at speed, crossing the line (not the first lap of a run)
     path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), repr=False)  # (T, 2) car origin
     speeds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (T,)
     frames: list[np.ndarray] | None = field(default=None, repr=False)  # camera frames, when recorded
@@ -45,18 +47,25 @@ class LapResult:
 
 
 def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds: float | None = None,
-               record_frames: bool = False, record_top_down: bool = False) -> tuple[list[LapResult], list]:
-    """One lap per car of `race` (which needs len(starts) cars), all driven at once.
+               record_frames: bool = False, record_top_down: bool = False,
+               consecutive: int = 1) -> tuple[list[LapResult], list]:
+    """`consecutive` laps per car of `race` (which needs len(starts) cars), all cars driven at once.
 
-    Returns the laps and, with `record_top_down`, the bird's-eye pictures of every step.
+    Laps after a car's first are flying laps of one continuous run, each timed from one crossing of
+    the line to the next, as the DeepRacer console times an evaluation; a lap that ends in a mistake
+    without resets ends that car's run. Returns the laps (car by car, in order) and, with
+    `record_top_down`, the bird's-eye pictures of every step.
     """
     n = len(starts)
     if race.num_cars != n:
         raise ValueError(f"race has {race.num_cars} cars for {n} starts")
+    if consecutive > 1 and not race.track.closed:
+        raise ValueError("consecutive laps need a loop; an open track is driven one run at a time")
     for car, start in enumerate(starts):
         race.reset_car(car, start_fraction=start, reverse=False)
     dt = race.sim.vehicle.dt
-    max_steps = int(race.track.length / SLOWEST_LAP_SPEED / dt)
+    max_steps = int(consecutive * race.track.length / SLOWEST_LAP_SPEED / dt)
+    done: list[list[LapResult]] = [[] for _ in range(n)]
     laps = [LapResult(False, 0.0, 0.0) for _ in range(n)]
     paths: list[list[np.ndarray]] = [[race.sim.state[c, :2].copy()] for c in range(n)]
     speeds: list[list[float]] = [[0.0] for _ in range(n)]
@@ -65,6 +74,21 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     active = np.ones(n, bool)
     commands = np.zeros((n, 2))
     race.sim.render()
+
+    def close_lap(car: int, status: str) -> None:
+        lap = laps[car]
+        lap.status = status
+        lap.completed = status == episode.LAP_COMPLETE
+        lap.path, lap.speeds = np.array(paths[car]), np.array(speeds[car])
+        lap.frames = frames[car] if record_frames else None
+        done[car].append(lap)
+        if lap.completed and len(done[car]) < consecutive:  # fly on into the next lap
+            race.trackers[car].next_lap()
+            laps[car] = LapResult(False, 0.0, 0.0, flying=True)
+            paths[car], speeds[car], frames[car] = [paths[car][-1]], [speeds[car][-1]], []
+        else:
+            active[car] = False
+
     for _step in range(max_steps):
         if record_frames:
             for car in np.nonzero(active)[0]:
@@ -78,12 +102,12 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
             lap = laps[car]
             lap.progress = race.trackers[car].progress
             if status == episode.LAP_COMPLETE:
-                lap.completed, lap.status, active[car] = True, status, False
+                close_lap(car, status)
             elif status in MISTAKES:
                 setattr(lap, status, getattr(lap, status) + 1)  # the statuses name the counters
                 resets = lap.off_track + lap.reversed + lap.immobilized
                 if penalty_seconds is None or resets > MAX_RESETS_PER_LAP:
-                    lap.status, active[car] = status, False
+                    close_lap(car, status)
                 else:
                     lap.lap_time_s += penalty_seconds
                     race.recover_car(car)
@@ -97,12 +121,9 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
             laps[car].lap_time_s += dt
             paths[car].append(race.sim.state[car, :2].copy())
             speeds[car].append(float(race.sim.state[car, vehicle.SPEED]))
-    for car, lap in enumerate(laps):
-        if active[car]:
-            lap.status = episode.TIME_UP
-        lap.path, lap.speeds = np.array(paths[car]), np.array(speeds[car])
-        lap.frames = frames[car] if record_frames else None
-    return laps, top_down
+    for car in np.nonzero(active)[0]:
+        close_lap(car, episode.TIME_UP)
+    return [lap for car_laps in done for lap in car_laps], top_down
 
 
 def spread_laps(race: Race, policy: Policy) -> list[LapResult]:
@@ -112,10 +133,12 @@ def spread_laps(race: Race, policy: Policy) -> list[LapResult]:
     return drive_laps(race, policy, [i / n for i in range(n)])[0]
 
 
-def summarise(laps: list[LapResult], reference_lap_time_s: float | None = None) -> dict:
-    """The numbers the DeepRacer console shows for an evaluation, plus lap time / reference."""
+def summarise(laps: list[LapResult], reference=None) -> dict:
+    """The numbers the DeepRacer console shows for an evaluation, plus lap time / reference: each
+    completed lap against its own bound (the first lap of a run from standing, later ones flying)."""
     times = [lap.lap_time_s for lap in laps if lap.completed]
     mean = float(np.mean(times)) if times else None
+    reference_lap_time_s = reference.time_s if reference is not None else None
     out = {
         "laps": [lap.summary() for lap in laps],
         "completed_laps": len(times),
@@ -125,6 +148,8 @@ def summarise(laps: list[LapResult], reference_lap_time_s: float | None = None) 
         "off_track_count": int(sum(lap.off_track for lap in laps)),
         "reference_lap_time_s": round(reference_lap_time_s, 3) if reference_lap_time_s else None,
     }
-    out["lap_time_over_reference"] = (round(mean / reference_lap_time_s, 3)
-                                      if mean is not None and reference_lap_time_s else None)
+    out["reference_flying_lap_time_s"] = round(reference.flying_time_s, 3) if reference is not None else None
+    ratios = [lap.lap_time_s / (reference.flying_time_s if lap.flying else reference.time_s)
+              for lap in laps if lap.completed and reference is not None]
+    out["lap_time_over_reference"] = round(float(np.mean(ratios)), 3) if ratios else None
     return out

@@ -1,7 +1,9 @@
 """`racer evaluate`: a model's laps as the DeepRacer console reports them, plus pictures.
 
-Writes `evaluation.json`, `driven_lines.png` (paths coloured by speed) and, on request, an MP4 of
-the first lap's camera view beside the top-down view.
+On a loop the laps are one continuous run from the start line, as the console drives them: the
+first from standing, the others flying, each timed as the car crosses the line. Writes
+`evaluation.json`, `driven_lines.png` (paths coloured by speed) and, on request, an MP4 of the
+run's camera view beside the top-down view.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from racer_agent.evaluation import model_metadata, policy
 from racer_agent.evaluation.laps import drive_laps, summarise
 from racer_agent.training.run_directory import RunDirectory
 from racer_core.plotting import save_driven_lines
+from racer_core.builtin_tracks import load as load_track
 from racer_core.racing_line import reference_lap
 
 DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC uses 5 s, DRoA races 1 s)
@@ -29,16 +32,18 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     driver = policy.load(source)
     meta = driver.metadata
     run_config = RunDirectory(source).load_config() if (source / "config.json").is_file() else {}
-    track = track or run_config.get("track") or "circuit"
+    track = load_track(track or run_config.get("track") or "circuit")
     reward = source / "reward_function.py"
     race = Race(RaceConfig(track=track, reward_function=reward if reward.is_file() else None,
                            action_space=meta, camera=model_metadata.camera_of(meta), start="start_line"),
-                num_cars=laps)
-    results, top_down = drive_laps(race, driver, [0.0] * laps, penalty_seconds, record_frames=video is not None,
-                                   record_top_down=video is not None)
+                num_cars=1 if track.closed else laps)  # an open track: one run per lap
+    consecutive = laps if race.num_cars == 1 else 1
+    results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
+                                   record_frames=video is not None, record_top_down=video is not None,
+                                   consecutive=consecutive)
     reference = reference_lap(race.track, race.actions.max_speed)
     summary = {"model": str(source), "track": race.track.name, "penalty_seconds": penalty_seconds,
-               **summarise(results, reference.time_s)}
+               **summarise(results, reference)}
     out_dir = Path(out_dir) if out_dir else (source / "evaluation")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "evaluation.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -48,7 +53,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     summary["driven_lines"] = str(save_driven_lines(race.track, lines, out_dir / "driven_lines.png", title,
                                                     vmax=race.actions.max_speed))
     if video is not None:
-        summary["video"] = str(write_video(results[0].frames or [], top_down, Path(video)))
+        camera = [frame for lap in results for frame in (lap.frames or [])]
+        summary["video"] = str(write_video(camera, top_down, Path(video)))
     return summary
 
 
