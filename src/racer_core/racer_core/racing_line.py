@@ -298,7 +298,8 @@ def _cache_dir() -> Path:
 def _cache_key(track: Track, car: VehicleParams, top_speed: float, margin: float, flying: bool) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(track.to_array()).tobytes())
-    h.update(json.dumps([CACHE_VERSION, track.closed, top_speed, margin, flying, car.__dict__], sort_keys=True).encode())
+    settings = [CACHE_VERSION, track.closed, top_speed, margin, flying, car.__dict__]
+    h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:24]
 
 

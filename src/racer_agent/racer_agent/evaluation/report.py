@@ -18,8 +18,8 @@ from racer_agent.env.race import Race, RaceConfig
 from racer_agent.evaluation import model_metadata, policy
 from racer_agent.evaluation.laps import drive_laps, summarise
 from racer_agent.training.run_directory import RunDirectory
-from racer_core.plotting import save_driven_lines
 from racer_core.builtin_tracks import load as load_track
+from racer_core.plotting import save_driven_lines
 from racer_core.racing_line import reference_lap
 
 DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC uses 5 s, DRoA races 1 s)
