@@ -70,6 +70,7 @@ class Track:
         # DeepRacer's `waypoints` and `closest_waypoints` index these rows.
         rows = self.center if route_rows is None else np.asarray(route_rows, dtype=np.float64)
         self.route_rows = np.ascontiguousarray(rows)
+        self._reversed: Track | None = None
         self.route_cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(rows, axis=0), axis=1))])
 
     # ----------------------------------------------------------------------------------- shape
@@ -89,15 +90,19 @@ class Track:
         return pts.min(axis=0), pts.max(axis=0)
 
     def reversed(self) -> Track:
-        """The same road driven the other way, from the same start line; inner stays inner."""
+        """The same road driven the other way, from the same start line; inner stays inner (made once)."""
+        if self._reversed is not None:
+            return self._reversed
         if self.closed:
             order = np.r_[0, np.arange(self.num_segments - 1, -1, -1)]
         else:
             order = np.arange(self.num_segments, -1, -1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TrackWarning)  # said once, when the track was loaded
-            return Track(self.name, self.center[order], self.inner[order], self.outer[order], self.closed,
-                         route_rows=self.route_rows[::-1])
+            self._reversed = Track(self.name, self.center[order], self.inner[order], self.outer[order], self.closed,
+                                   route_rows=self.route_rows[::-1])
+        self._reversed._reversed = self
+        return self._reversed
 
     def route_waypoints_around(self, distance_along: float) -> tuple[int, int]:
         """DeepRacer's closest_waypoints: the route rows before and after a centre-line distance
@@ -142,9 +147,7 @@ class Track:
     def pose_at(self, driving_distance: float, reverse: bool = False) -> tuple[float, float, float]:
         """(x, y, yaw) on the centre line at a distance from the start line in the driving direction,
         facing the way of travel: where a car is put at the start of an episode or after a reset."""
-        point, heading = self.point_at(self.along_in_direction(driving_distance, reverse))
-        if reverse:
-            heading = (heading + 2 * np.pi) % (2 * np.pi) - np.pi
+        point, heading = (self.reversed() if reverse else self).point_at(driving_distance)
         return float(point[0]), float(point[1]), float(heading)
 
     def project(self, x: float, y: float, hint: int = -1) -> Projection:

@@ -85,7 +85,7 @@ class EpisodeTracker:
         along, progress then stays below 100 %)."""
         if self.closed:
             return self.covered >= self.track_length
-        return self.start_along + self.covered >= self.track_length
+        return self.start_along + self.covered >= self.track_length - 1e-6  # the front point stops at the end
 
     def status(self, wheels_on_road: int) -> str:
         """DeepRacer's order: a finished lap wins over anything else that happened on that step."""
