@@ -1,6 +1,7 @@
 """Every reward-function param, against values worked out by hand on small tracks, and against the
 reference simulator's own geometry library (shapely) on real routes."""
 
+import itertools
 import math
 import warnings
 
@@ -18,9 +19,11 @@ def rectangle_route(half_width: float = 0.3) -> np.ndarray:
     """A 4 m x 2 m loop, counter-clockwise, centre points every 0.5 m; the inside is on the left."""
     corners = np.array([[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]], float)
     centre = np.vstack([np.linspace(a, b, round(np.linalg.norm(b - a) / 0.5), endpoint=False)
-                        for a, b in zip(corners[:-1], corners[1:], strict=True)])
+                        for a, b in itertools.pairwise(corners)])
     inner = np.clip(centre, [half_width, half_width], [4 - half_width, 2 - half_width])
-    outer = centre + np.sign(centre - [2.0, 1.0]) * (np.abs(centre - [2.0, 1.0]) >= [2.0 - 1e-9, 1.0 - 1e-9]) * half_width
+    from_middle = centre - np.array([2.0, 1.0])
+    on_edge = np.abs(from_middle) >= np.array([2.0, 1.0]) - 1e-9
+    outer = centre + np.sign(from_middle) * on_edge * half_width
     rows = np.hstack([centre, inner, outer])
     return np.vstack([rows, rows[:1]])  # a loop repeats its first row
 
@@ -114,22 +117,24 @@ def test_params_are_fresh_for_every_call(rectangle):
 def test_open_track_progress_over_the_whole_length(tmp_path):
     c = np.stack([np.linspace(0, 3, 13), np.zeros(13)], axis=1)
     path = tmp_path / "straight.npy"
-    np.save(path, np.hstack([c, c + [0, 0.4], c - [0, 0.4]]))
+    side = np.array([0.0, 0.4])
+    np.save(path, np.hstack([c, c + side, c - side]))
     env = TimeTrialEnv(track=str(path))
     env.reset(seed=0, options={"start": 0.5})
     p = env.step(2)[4]["params"]
     assert p["progress"] == pytest.approx(100 * 0.14 / 3.0)  # counted from the origin, over all 3 m
     for _ in range(200):
-        _obs, _r, terminated, _tr, info = env.step(1)
+        _obs, _r, terminated, _tr, info = env.step(2)  # straight on
         if terminated:
             break
-    assert info["episode_status"] == "lap_complete"  # the end of the road
+    assert info["episode_status"] == "lap_complete", info  # the end of the road
     assert info["progress"] == pytest.approx(50.0, abs=0.5)
 
 
 def test_track_width_between_nearest_border_points_not_same_index():
     c = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
-    t = Track("slanted", c, c + [0.3, 0.4], c + [-0.3, -0.4], closed=False)  # same-index gap: 1.0 m
+    slant = np.array([0.3, 0.4])
+    t = Track("slanted", c, c + slant, c - slant, closed=False)  # same-index gap: 1.0 m
     assert t.project(1.25, 0.1).track_width == pytest.approx(0.8)
 
 
