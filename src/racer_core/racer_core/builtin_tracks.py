@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from racer_core import track_library
 from racer_core.track import Track, TrackError
 
 SPACING = 0.15  # metres between waypoints
@@ -68,7 +69,7 @@ def build(name: str) -> Track:
 
 
 def load(track: str | Path | Track) -> Track:
-    """A built-in name, a route-file path, or a Track as is."""
+    """A built-in name, a route-file path, a name in the user's track library, or a Track as is."""
     if isinstance(track, Track):
         return track
     if str(track) in DESIGNS:
@@ -78,7 +79,12 @@ def load(track: str | Path | Track) -> Track:
         if not path.exists():
             raise TrackError(f"{path}: no such route file")
         return Track.from_route_file(path)
-    raise TrackError(f"{track!r} is neither a built-in track ({', '.join(DESIGNS)}) nor a route file")
+    stored = track_library.find(str(track))
+    if stored is not None:
+        return Track.from_route_file(stored)
+    raise TrackError(f"{track!r} is neither a built-in track ({', '.join(DESIGNS)}), a route file, nor in the "
+                     f"track library {track_library.library_dir()} (add it with `racer tracks import PATH` "
+                     f"or `racer tracks fetch NAME`)")
 
 
 def _bspline_loop(ctrl: np.ndarray, samples_per_span: int = 200) -> np.ndarray:

@@ -11,11 +11,31 @@ import numpy as np
 
 
 def _tracks_list(args) -> int:
-    from racer_core import builtin_tracks
+    from racer_core import builtin_tracks, track_library
 
     for name in builtin_tracks.names():
         t = builtin_tracks.build(name)
         print(f"{name:10s} {t.length:6.2f} m  width {t.median_width:.2f} m  {builtin_tracks.DESIGNS[name].description}")
+    stored = track_library.names()
+    print(f"track library {track_library.library_dir()}: {len(stored)} route(s)")
+    for name in stored:
+        print(f"  {name}")
+    return 0
+
+
+def _tracks_import(args) -> int:
+    from racer_core import track_library
+
+    for path in track_library.import_routes(args.paths):
+        print(f"imported {path.stem} -> {path}")
+    return 0
+
+
+def _tracks_fetch(args) -> int:
+    from racer_core import track_library
+
+    for path in track_library.fetch(args.names, args.base_url):
+        print(f"fetched {path.stem} -> {path}")
     return 0
 
 
@@ -203,8 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    tracks = sub.add_parser("tracks", help="built-in tracks").add_subparsers(dest="tracks_command", required=True)
-    tracks.add_parser("list", help="list built-in tracks").set_defaults(func=_tracks_list)
+    tracks = sub.add_parser("tracks", help="built-in tracks and the track library").add_subparsers(
+        dest="tracks_command", required=True)
+    tracks.add_parser("list", help="list built-in tracks and the library's").set_defaults(func=_tracks_list)
+    imp = tracks.add_parser("import", help="route .npy files, folders of them or a simapp checkout into the library")
+    imp.add_argument("paths", nargs="+")
+    imp.set_defaults(func=_tracks_import)
+    fetch = tracks.add_parser("fetch", help="download routes from the community simulator's repository by name")
+    fetch.add_argument("names", nargs="+")
+    fetch.add_argument("--base-url", help="where <name>.npy files are served (default: $RACER_TRACKS_URL or the "
+                       "community simulator's routes on GitHub)")
+    fetch.set_defaults(func=_tracks_fetch)
     show = tracks.add_parser("show", help="draw a track (built-in name or route file) to PNG")
     show.add_argument("name")
     show.add_argument("--out", default="track.png")
