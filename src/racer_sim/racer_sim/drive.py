@@ -45,13 +45,14 @@ class LapCounter:
         m = self.probe.measure(self.state, 0)
         if self.tracker is None:
             self.tracker = EpisodeTracker(self.track.length, self.track.closed)
-            self.tracker.reset(float(m[DIST_ALONG]), (x, y))
+            along = float(m[DIST_ALONG])
+            self.tracker.reset(along, along, (x, y))  # count from the first pose seen
             self.lap_start_s = sim_s
             return None
         self.tracker.update(float(m[DIST_ALONG]), (x, y))
-        if self.tracker.progress >= 100.0:
+        if self.tracker.finished:
             lap = sim_s - self.lap_start_s
-            self.tracker.reset(float(m[DIST_ALONG]), (x, y))
+            self.tracker.next_lap()
             self.lap_start_s = sim_s
             return lap
         left = m[WHEELS_ON] == 0 and not self.off
