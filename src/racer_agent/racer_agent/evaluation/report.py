@@ -9,6 +9,7 @@ run's camera view beside the top-down view.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -20,7 +21,7 @@ from racer_agent.evaluation.laps import drive_laps, summarise
 from racer_agent.training.run_directory import RunDirectory
 from racer_core.builtin_tracks import load as load_track
 from racer_core.plotting import save_driven_lines
-from racer_core.racing_line import reference_lap
+from racer_core.racing_line import ReferenceLapError, reference_lap
 
 DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC uses 5 s, DRoA races 1 s)
 
@@ -41,14 +42,18 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
                                    record_frames=video is not None, record_top_down=video is not None,
                                    consecutive=consecutive)
-    reference = reference_lap(race.track, race.actions.max_speed)
+    try:
+        reference = reference_lap(race.track, race.actions.max_speed)
+    except ReferenceLapError as exc:  # the laps stand without a yardstick; say why it is missing
+        reference = None
+        print(f"racer: warning: no reference lap for {race.track.name}: {exc}", file=sys.stderr)
     summary = {"model": str(source), "track": race.track.name, "penalty_seconds": penalty_seconds,
                **summarise(results, reference)}
     out_dir = Path(out_dir) if out_dir else (source / "evaluation")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "evaluation.json").write_text(json.dumps(summary, indent=2) + "\n")
     title = (f"{race.track.name}: {summary['completed_laps']}/{laps} laps, mean "
-             f"{summary['mean_lap_time_s'] or '-'} s (reference {reference.time_s:.2f} s)")
+             f"{summary['mean_lap_time_s'] or '-'} s (reference {summary['reference_lap_time_s'] or '-'} s)")
     lines = [(lap.path, lap.speeds) for lap in results]
     summary["driven_lines"] = str(save_driven_lines(race.track, lines, out_dir / "driven_lines.png", title,
                                                     vmax=race.actions.max_speed))
