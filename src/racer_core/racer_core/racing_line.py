@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from racer_core.simulator import FRONT_OFFSET  # the point whose progress ends a lap
 from racer_core.track import Track
 from racer_core.vehicle import VehicleParams
 
-FRONT_OFFSET = 0.14  # m, the point whose progress ends a lap (racer_core.simulator.FRONT_OFFSET)
 MAX_NODES = 700
 MIN_SPACING = 0.08  # m between nodes
 CACHE_VERSION = 3

@@ -7,6 +7,7 @@ answers the geometric questions the simulator and the reward parameters ask.
 
 from __future__ import annotations
 
+import bisect
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,7 @@ class Track:
         self.route_rows = np.ascontiguousarray(rows)
         self._reversed: Track | None = None
         self.route_cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(rows, axis=0), axis=1))])
+        self._route_cum_list = self.route_cum.tolist()
 
     # ----------------------------------------------------------------------------------- shape
     @property
@@ -107,9 +109,10 @@ class Track:
     def route_waypoints_around(self, distance_along: float) -> tuple[int, int]:
         """DeepRacer's closest_waypoints: the route rows before and after a centre-line distance
         (duplicate rows count, the loop's closing repeat is the last index before the wrap)."""
-        nxt = int(np.searchsorted(self.route_cum, distance_along * self.route_cum[-1] / self.length, side="right"))
-        prev = nxt - 1 if nxt > 0 else len(self.route_cum) - 1
-        return prev, (0 if nxt >= len(self.route_cum) else nxt)
+        cum = self._route_cum_list  # a plain list: bisect is several times faster than numpy per call
+        nxt = bisect.bisect_right(cum, distance_along * cum[-1] / self.length)
+        prev = nxt - 1 if nxt > 0 else len(cum) - 1
+        return prev, (0 if nxt >= len(cum) else nxt)
 
     def lane_pose(self, driving_distance: float, reverse: bool,
                   near: tuple[float, float]) -> tuple[float, float, float]:

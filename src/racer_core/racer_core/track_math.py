@@ -64,21 +64,19 @@ ROAD_WINDOW = 8
 
 
 @nb.njit(cache=True, inline="always")
-def _crossings(px: float, py: float, line: np.ndarray, lo: int, hi: int, m: int, closed: bool) -> int:
-    """How many edges line[i] -> line[i + 1], i in lo..hi-1 (wrapped on a loop), a ray from P toward
-    +x crosses."""
-    count = 0
-    for k in range(lo, hi):
-        i = k % m if closed else k
-        ax, ay, bx, by = line[i, 0], line[i, 1], line[i + 1, 0], line[i + 1, 1]
-        if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay):
-            count += 1
-    return count
+def _crosses(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> int:
+    """1 if the ray from P toward +x crosses edge AB, else 0."""
+    return 1 if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay) else 0
 
 
 @nb.njit(cache=True, inline="always")
-def _crosses(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> int:
-    return 1 if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay) else 0
+def _crossings(px: float, py: float, line: np.ndarray, lo: int, hi: int, m: int, closed: bool) -> int:
+    """How many edges line[i] -> line[i + 1], i in lo..hi-1 (wrapped on a loop), that ray crosses."""
+    count = 0
+    for k in range(lo, hi):
+        i = k % m if closed else k
+        count += _crosses(px, py, line[i, 0], line[i, 1], line[i + 1, 0], line[i + 1, 1])
+    return count
 
 
 @nb.njit(cache=True)
@@ -88,18 +86,16 @@ def on_road(inner: np.ndarray, outer: np.ndarray, px: float, py: float, hint: in
 
     With a hint (a segment index near P) the polygon is the local piece of road between the borders
     from hint - ROAD_WINDOW to hint + ROAD_WINDOW + 1, closed by the two cross lines at its ends, so a
-    track that crosses itself is still judged by the piece of road the car is on.
+    track that crosses itself is still judged by the piece of road the car is on. Without one, the
+    whole road (on a loop the two end cross lines are the same line, counted twice: no effect).
     """
     m = inner.shape[0] - 1
     if hint < 0 or (closed and 2 * ROAD_WINDOW + 2 >= m):
+        lo, hi = 0, m
+    else:
+        lo, hi = hint - ROAD_WINDOW, hint + ROAD_WINDOW + 1
         if not closed:
-            return (_crossings(px, py, inner, 0, m, m, False) + _crossings(px, py, outer, 0, m, m, False)
-                    + _crosses(px, py, inner[0, 0], inner[0, 1], outer[0, 0], outer[0, 1])
-                    + _crosses(px, py, inner[m, 0], inner[m, 1], outer[m, 0], outer[m, 1])) % 2 == 1
-        return (_crossings(px, py, inner, 0, m, m, True) + _crossings(px, py, outer, 0, m, m, True)) % 2 == 1
-    lo, hi = hint - ROAD_WINDOW, hint + ROAD_WINDOW + 1
-    if not closed:
-        lo, hi = max(lo, 0), min(hi, m)
+            lo, hi = max(lo, 0), min(hi, m)
     a = lo % m if closed else lo
     b = hi % m if closed else hi
     count = _crossings(px, py, inner, lo, hi, m, closed) + _crossings(px, py, outer, lo, hi, m, closed)

@@ -15,18 +15,6 @@ import numpy as np
 from racer_core import simulator as sim_cols
 from racer_core.track import Track
 
-# What the reference passes when there are no objects on the track.
-NO_OBJECTS = {
-    "closest_objects": (0, 0),
-    "objects_location": (),
-    "objects_left_of_center": (),
-    "objects_speed": (),
-    "objects_heading": (),
-    "objects_distance_from_center": (),
-    "objects_distance": (),
-    "object_in_camera": False,
-}
-
 
 class ParamsBuilder:
     """Per-track constants computed once; `build` fills in one car's step."""
@@ -47,7 +35,7 @@ class ParamsBuilder:
         prev_wp, next_wp = self.tracks[reversed_].route_waypoints_around(driving)
         wheels_on = int(measure[sim_cols.WHEELS_ON])
         heading = math.degrees(state[2])
-        params = {
+        return {
             "all_wheels_on_track": wheels_on == 4,
             "x": float(measure[sim_cols.FRONT_X]),
             "y": float(measure[sim_cols.FRONT_Y]),
@@ -67,7 +55,13 @@ class ParamsBuilder:
             "is_crashed": False,
             "projection_distance": driving,
             "sim_time": float(sim_time),
+            # what the reference passes when there are no objects on the track (new lists every call)
+            "closest_objects": [0, 0],
+            "objects_location": [],
+            "objects_left_of_center": [],
+            "objects_speed": [],
+            "objects_heading": [],
+            "objects_distance_from_center": [],
+            "objects_distance": [],
+            "object_in_camera": False,
         }
-        for key, value in NO_OBJECTS.items():
-            params[key] = list(value) if isinstance(value, tuple) else value
-        return params
