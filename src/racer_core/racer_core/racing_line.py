@@ -41,7 +41,7 @@ from racer_core.vehicle import VehicleParams
 
 MAX_NODES = 700
 MIN_SPACING = 0.08  # m between nodes
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 DRIVER_SMOOTHING = 0.005  # weight of steering changes and sliding in a line meant for driving
 
 
@@ -54,8 +54,6 @@ class ReferenceLap:
     steering: np.ndarray  # (K,) rad, + left
     times: np.ndarray  # (K,) s since the start
     length: float  # m, length of `line`
-    flying_line: np.ndarray  # (K, 2) origin on the flying lap (closed tracks; the standing line on open ones)
-    flying_speeds: np.ndarray  # (K,)
 
 
 @dataclass(frozen=True)
@@ -249,7 +247,7 @@ def reference_lap(track: Track, top_speed: float, car: VehicleParams | None = No
     if cache and path.is_file():
         try:
             return _load(path)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):  # unreadable or from another version: solve again
             pass
     lap = _compute(track, car, top_speed, margin, flying)
     if cache:
@@ -281,14 +279,10 @@ def _compute(track: Track, car: VehicleParams, top_speed: float, margin: float, 
     if track.closed and flying:
         periodic = _solve(c, car, top_speed, False, seg_count, margin=margin, smooth=smooth)
         flying_time = float(np.sum(periodic["dt"]))
-        flying_line = c.points + periodic["n"][:, None] * c.normals
-        flying_speeds = periodic["v"]
-    elif track.closed:
-        flying_time, flying_line, flying_speeds = math.nan, line, standing["v"]
-    else:
-        flying_time, flying_line, flying_speeds = time_s, line, standing["v"]
+    else:  # not asked for (NaN), or an open track, where every run is from standing
+        flying_time = math.nan if track.closed else time_s
     return ReferenceLap(time_s, flying_time, line, standing["v"], standing["steer"], times,
-                        float(np.sum(np.linalg.norm(np.diff(line, axis=0), axis=1))), flying_line, flying_speeds)
+                        float(np.sum(np.linalg.norm(np.diff(line, axis=0), axis=1))))
 
 
 def _cache_dir() -> Path:

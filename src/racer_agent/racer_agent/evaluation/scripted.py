@@ -82,9 +82,6 @@ class ReferenceLineDriver:
         line = reference_lap(track, actions.max_speed, car, margin=cls.MARGIN, grip=cls.GRIP, flying=False)
         return cls(line, actions, car)
 
-    def reset(self) -> None:
-        self.index = 0
-
     def command(self, state: np.ndarray) -> tuple[float, float]:
         """(steering deg, speed m/s) for a car state (x, y, yaw, speed, steer, ...)."""
         x, y, yaw, v, wheels = state[0], state[1], state[2], state[3], state[4]
