@@ -26,7 +26,7 @@ RACER = [sys.executable, "-m", "racer_sim.cli"]
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_s=0.0, steps=600, torch_threads=1,
+    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_samples=0, steps=600, torch_threads=1,
                       hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
     Trainer(cfg, out, show_progress=False).train()
     return out

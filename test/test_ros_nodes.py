@@ -262,7 +262,7 @@ def model_dir(tmp_path_factory) -> Path:
     from racer_agent.training.trainer import Trainer
 
     tmp = tmp_path_factory.mktemp("model")
-    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_s=0.0, steps=300, torch_threads=1,
+    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_samples=0, steps=300, torch_threads=1,
                       hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
     Trainer(cfg, tmp / "run", show_progress=False).train()
     return Path(export(tmp / "run", tmp / "model")["model"]).parent

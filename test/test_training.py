@@ -35,7 +35,7 @@ def reward_function(params):
 
 
 def small_config(tmp_path: Path, **overrides) -> config.TrainConfig:
-    base = dict(track="oval", num_cars=4, eval_laps=1, eval_every_s=1e9, minutes=5.0, torch_threads=1,
+    base = dict(track="oval", num_cars=4, eval_laps=1, eval_every_samples=10**9, minutes=5.0, torch_threads=1,
                 hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
     base.update(overrides)
     return config.load(**base)
@@ -81,20 +81,69 @@ def test_ppo_learns_what_the_reward_asks_for(tmp_path):
     assert after > 0.8, (before, after)
 
 
+TIMING_COLUMNS = ("wall_s", "samples_per_s")
+
+
 def test_same_seed_same_training_with_one_thread(tmp_path):
+    """Same config and seed: the same weights and the same metrics, evaluations included, apart from
+    the timing columns. Evaluations are scheduled in samples, so a busy machine changes nothing."""
     runs = []
     for name in ("a", "b"):
-        trainer = Trainer(small_config(tmp_path, steps=800, seed=3), tmp_path / name, show_progress=False)
+        trainer = Trainer(small_config(tmp_path, steps=1200, seed=3, eval_every_samples=300), tmp_path / name,
+                          show_progress=False)
+        if name == "b":
+            time.sleep(0.5)  # a slower start must not shift anything
         trainer.train()
         runs.append(torch.cat([p.flatten() for p in trainer.model.parameters()]))
     assert torch.equal(runs[0], runs[1])
-    rows = [read_csv(RunDirectory(tmp_path / n).episodes_csv) for n in ("a", "b")]
-    assert [(r["reward"], r["status"]) for r in rows[0]] == [(r["reward"], r["status"]) for r in rows[1]]
+    for csv in ("episodes_csv", "iterations_csv"):
+        rows = [[{k: v for k, v in r.items() if k not in TIMING_COLUMNS}
+                 for r in read_csv(getattr(RunDirectory(tmp_path / n), csv))] for n in ("a", "b")]
+        assert rows[0] == rows[1] and len(rows[0]) > 3
+    evals = [r for r in read_csv(RunDirectory(tmp_path / "a").episodes_csv) if r["phase"] == "eval"]
+    assert len(evals) >= 3  # every 300 samples over 1,200
+
+
+def test_cars_spread_over_several_tracks_and_evaluated_on_each(tmp_path):
+    out = tmp_path / "run"
+    (tmp_path / "often.yaml").write_text("eval_every_samples: 300\neval_laps: 2\n")
+    done = subprocess.run([*RACER, "train", "--track", "oval", "--track", "circuit", "--direction", "alternate",
+                           "--cars", "4", "--steps", "600", "--quiet", "--out", str(out),
+                           "--config", str(tmp_path / "often.yaml")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(RunDirectory(out).episodes_csv)
+    train_tracks = {(int(r["car"]), r["track"]) for r in rows if r["phase"] == "train"}
+    assert train_tracks == {(0, "oval"), (1, "oval"), (2, "circuit"), (3, "circuit")}
+    assert {r["track"] for r in rows if r["phase"] == "eval"} == {"oval", "circuit"}
+    for track in ("oval", "circuit"):
+        report = json.loads((out / "evaluation" / track / "evaluation.json").read_text())
+        assert report["track"] == track and report["laps"]
+    assert "(oval)" in done.stdout and "(circuit)" in done.stdout
+    assert json.loads((out / "config.json").read_text())["track"] == ["oval", "circuit"]
+
+
+def test_multi_track_env_concatenates_cars_track_by_track():
+    from racer_agent.env.multi_track import MultiTrackVectorEnv, split_cars
+
+    assert split_cars(7, 3) == [3, 2, 2]
+    with pytest.raises(ValueError, match="at least one car per track"):
+        split_cars(2, 3)
+    env = MultiTrackVectorEnv(["oval", "circuit"], 3, direction="alternate")
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (3, 120, 160, 1) and info["progress"].shape == (3,)
+    single = [part.race.sim.frames for part in env.parts]
+    assert np.array_equal(obs, np.concatenate(single))
+    obs, reward, term, trunc, info = env.step(np.array([2, 2, 2]))
+    assert obs.shape[0] == reward.shape[0] == term.shape[0] == len(info["episode_status"]) == 3
+    assert [len(r.trackers) for r in env.races] == [2, 1]
+    assert env.races[0].track.name == "oval" and env.races[1].track.name == "circuit"
+    env.close()
 
 
 def test_run_directory_checkpoints_and_resume(tmp_path):
     out = tmp_path / "run"
-    first = Trainer(small_config(tmp_path, steps=1500, eval_every_s=0.0), out, show_progress=False).train()
+    first = Trainer(small_config(tmp_path, steps=1500, eval_every_samples=0), out, show_progress=False).train()
     run = RunDirectory(out)
     for path in (run.config, run.reward, run.metadata, run.latest, run.best, run.episodes_csv, run.iterations_csv):
         assert path.is_file(), path
@@ -179,7 +228,7 @@ def test_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path):
 
 def test_continuous_actions_train_and_export(tmp_path):
     actions = {"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 1.0, "high": 2.0}}
-    trainer = Trainer(small_config(tmp_path, actions=actions, steps=600, eval_every_s=0.0), tmp_path / "run",
+    trainer = Trainer(small_config(tmp_path, actions=actions, steps=600, eval_every_samples=0), tmp_path / "run",
                       show_progress=False)
     std_before = trainer.model.log_std.detach().clone()
     outcome = trainer.train()

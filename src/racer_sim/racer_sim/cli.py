@@ -93,8 +93,8 @@ def _drive_scripted(args) -> int:
 
 
 def _train(args) -> int:
-    overrides = dict(track=args.track, reward=args.reward, actions=args.actions, minutes=args.minutes,
-                     steps=args.steps, seed=args.seed, num_cars=args.cars)
+    overrides = dict(track=_train_tracks(args), reward=args.reward, actions=args.actions, minutes=args.minutes,
+                     steps=args.steps, seed=args.seed, num_cars=args.cars, direction=args.direction)
     if args.sim == "ros":
         return _train_through_ros(args)
     if args.sim == "gazebo":  # a running `gz sim -s WORLD` (the Docker image's compose does this)
@@ -106,6 +106,17 @@ def _train(args) -> int:
     return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)
 
 
+def _train_tracks(args) -> str | list[str] | None:
+    """--track given once is one track; several --track (or a --tracks list file) spread the cars."""
+    tracks = list(args.track or [])
+    if args.tracks_file:
+        lines = Path(args.tracks_file).read_text().splitlines()
+        tracks += [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    if not tracks:
+        return None
+    return tracks[0] if len(tracks) == 1 else tracks
+
+
 def _train_through_ros(args) -> int:
     """The launch file's processes without `ros2 launch`: one lock-step racer_sim_node per car and
     racer_train_node, with the same parameter files."""
@@ -113,7 +124,10 @@ def _train_through_ros(args) -> int:
 
     print(private_dds(), file=sys.stderr)
     cars = args.cars or 1
-    track = str(Path(args.track).resolve()) if args.track and Path(args.track).exists() else args.track
+    track = _train_tracks(args)
+    if isinstance(track, list):
+        raise ValueError("--sim ros trains on one track (one simulator node per car); several need the embedded sim")
+    track = str(Path(track).resolve()) if track and Path(track).exists() else track
     with NodeProcesses() as nodes:
         start_lockstep_simulators(nodes, track, cars)
         trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
@@ -254,7 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a PPO driving policy on the embedded simulator")
     train.add_argument("--config", help="racer config or DeepRacer hyperparameters.json (JSON or YAML)")
-    train.add_argument("--track", help="built-in track name or DeepRacer route file (.npy)")
+    train.add_argument("--track", action="append",
+                       help="track name or route file (.npy); repeat it to spread the cars over several tracks")
+    train.add_argument("--tracks", dest="tracks_file", metavar="FILE",
+                       help="a text file of tracks, one per line (# comments), added to --track")
+    train.add_argument("--direction", choices=("forward", "reverse", "alternate"),
+                       help="driving direction; alternate turns each car round every episode")
     train.add_argument("--reward", help="Python file defining reward_function(params)")
     train.add_argument("--actions", help="model_metadata.json (or JSON file) with the action_space")
     train.add_argument("--minutes", type=float, help="wall-clock budget of this session (default 10)")

@@ -1,11 +1,12 @@
-"""`racer bench learn`: how fast a lapping driver appears, racer's PPO beside Stable-Baselines3's.
+"""`racer bench learn`: how fast and how good a driver racer's PPO trains, beside Stable-Baselines3's.
 
-Both learn on the same env (same track, reward, actions, camera) for the same wall-clock budget in
-the same run, and both are judged by the same greedy evaluation: `eval_laps` laps from evenly
-spaced starts every `eval_every_s` seconds, timed in sim seconds, a lap ending at its first
-mistake. Reported per run: time to the first completed evaluation lap, time to all laps, and the
-final evaluation (racer: its best checkpoint; SB3: its final model, as SB3 keeps no best), with
-lap time / reference lap time.
+Every seed of every track trains racer's default config under the same wall-clock budget, and
+(unless `--no-peer`) SB3 PPO set up as racer is (`sb3_peer`: same network, cars, starts, PPO
+numbers, evaluation schedule, early stop and checkpoint selection), once with SB3's entropy
+default and once with racer's. Both are judged by the same greedy evaluation (`greedy_eval`):
+`eval_laps` laps from evenly spaced starts, timed in sim seconds, a lap ending at its first
+mistake; the final figures are that evaluation of the kept (best) policy. Every seed is reported,
+then medians, where a seed that never lapped counts as infinitely slow.
 """
 
 from __future__ import annotations
@@ -13,23 +14,14 @@ from __future__ import annotations
 import math
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-
-from racer_agent.env.race import Race, RaceConfig
-from racer_agent.evaluation.laps import spread_laps, summarise
 from racer_agent.evaluation.policy import TorchPolicy
 from racer_agent.training import config as train_config
+from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.trainer import Trainer
-from racer_core.racing_line import reference_lap
 
-SB3_CARS = 8
-
-
-def _evaluate(race: Race, policy) -> dict:
-    return summarise(spread_laps(race, policy))
+DEFAULT_TRACKS = ("circuit", "../shared/deepracer_tracks/reinvent_base.npy")
 
 
 def run_racer(track: str, seed: int, minutes: float, workdir: Path) -> dict:
@@ -37,96 +29,74 @@ def run_racer(track: str, seed: int, minutes: float, workdir: Path) -> dict:
     trainer = Trainer(cfg, workdir / f"racer-{Path(track).stem}-{seed}", show_progress=False)
     outcome = trainer.train()
     p = outcome.progress
-    final = _evaluate(trainer.eval_race, TorchPolicy.from_checkpoint(trainer.run.checkpoint_for_driving()))
-    return {"first_lap_s": _finite(p.first_lap_wall_s), "all_laps_s": _finite(p.all_laps_wall_s),
-            "wall_s": round(p.wall_s, 1), "samples": p.samples, "stopped": outcome.reason, **_final(final, cfg)}
+    best = TorchPolicy.from_checkpoint(trainer.run.checkpoint_for_driving())
+    final = trainer.evaluation.run(best, EvalState(), p.samples, p.wall_s).summary
+    return _row(p.eval, final, p.samples, p.wall_s, outcome.reason)
 
 
-def run_sb3(track: str, seed: int, minutes: float) -> dict:
-    """SB3 PPO with its defaults and CnnPolicy on the same env, evaluated on the same schedule."""
-    import gymnasium as gym
-    import torch
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.env_util import make_vec_env
+def run_sb3(track: str, seed: int, minutes: float, ent_coef: float) -> tuple[dict, dict]:
+    from racer_agent.bench import sb3_peer
 
     cfg = train_config.load(track=track, seed=seed, minutes=minutes)
-    torch.set_num_threads(cfg.torch_threads)
-    env = make_vec_env(lambda: gym.make("racer/TimeTrial-v0", track=track), n_envs=SB3_CARS, seed=seed)
-    eval_race = Race(RaceConfig(track=track, start="start_line"), num_cars=cfg.eval_laps)
-    # SB3's defaults (NatureCNN, shared trunk, clip 0.2, GAE 0.95, lr 3e-4) except the rollout size:
-    # its default 2048 steps x 8 cars x 10 epochs makes one update run for many minutes on 2 cores,
-    # past any budget, so it gets a CPU-sized rollout like racer's (1,024 samples, 4 epochs of 256).
-    model = PPO("CnnPolicy", env, n_steps=128, batch_size=256, n_epochs=4, seed=seed, device="cpu", verbose=0)
-    marks = {"first": math.inf, "all": math.inf}
-    start = time.perf_counter()
-
-    def policy(frames: np.ndarray) -> np.ndarray:
-        return model.predict(frames, deterministic=True)[0]
-
-    class Clock(BaseCallback):
-        last_eval = 0.0
-
-        def _on_step(self) -> bool:
-            now = time.perf_counter() - start
-            if now - self.last_eval >= cfg.eval_every_s:
-                self.last_eval = now
-                done = _evaluate(eval_race, policy)["completed_laps"]
-                if done:
-                    marks["first"] = min(marks["first"], now)
-                if done == cfg.eval_laps:
-                    marks["all"] = min(marks["all"], now)
-            return time.perf_counter() - start < cfg.minutes * 60
-
-    model.learn(total_timesteps=10**9, callback=Clock())
-    final = _evaluate(eval_race, policy)
-    return {"first_lap_s": _finite(marks["first"]), "all_laps_s": _finite(marks["all"]),
-            "wall_s": round(time.perf_counter() - start, 1), "samples": int(model.num_timesteps),
-            **_final(final, cfg)}
+    race = dict(reward_function=cfg.reward, action_space=cfg.actions, camera=cfg.camera, max_steps=cfg.max_steps)
+    out = sb3_peer.train(cfg, ent_coef, GreedyEvaluation(cfg.tracks, cfg.eval_laps, **race))
+    return _row(out["state"], out["final"], out["samples"], out["wall_s"], out["stopped"]), out["settings"]
 
 
-def _final(summary: dict, cfg) -> dict:
-    return {"final_completed": summary["completed_laps"], "final_laps": cfg.eval_laps,
-            "mean_lap_time_s": summary["mean_lap_time_s"]}
+def _row(state: EvalState, final: dict, samples: int, wall_s: float, stopped: str) -> dict:
+    return {"first_lap_s": _finite(state.first_lap_wall_s), "all_laps_s": _finite(state.all_laps_wall_s),
+            "first_lap_samples": _finite(state.first_lap_samples), "all_laps_samples": _finite(state.all_laps_samples),
+            "wall_s": round(wall_s, 1), "samples": samples, "stopped": stopped,
+            "final_completed": final["completed_laps"], "final_laps": len(final["laps"]),
+            "mean_lap_time_s": final["mean_lap_time_s"], "lap_time_over_reference": final["lap_time_over_reference"]}
 
 
 def _finite(x: float) -> float | None:
     return round(x, 1) if math.isfinite(x) else None
 
 
-def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | None, peer: bool = True) -> dict:
+def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | None, peer: bool = True,
+        peer_ent_coefs: tuple[float, ...] | None = None) -> dict:
     from tqdm import tqdm
 
-    result: dict = {"minutes": minutes, "peer_minutes": peer_minutes or minutes, "seeds": seeds, "tracks": {}}
-    jobs = [(t, s) for t in tracks for s in range(seeds)]
-    with tempfile.TemporaryDirectory() as tmp, tqdm(total=len(jobs) * (2 if peer else 1), desc="bench learn") as bar:
+    from racer_agent.training.config import Hyperparameters
+
+    if peer_ent_coefs is None:
+        peer_ent_coefs = (0.0, train_config.load().hyperparameters.beta_entropy)  # SB3's default, racer's
+    peers = [f"sb3 ent_coef {c:g}" for c in peer_ent_coefs] if peer else []
+    result: dict = {"minutes": minutes, "peer_minutes": peer_minutes or minutes, "seeds": list(range(seeds)),
+                    "racer_settings": train_config.load().to_dict(), "peer_settings": {}, "tracks": {},
+                    "deepracer_console_defaults": vars(Hyperparameters())}
+    with tempfile.TemporaryDirectory() as tmp, \
+            tqdm(total=len(tracks) * seeds * (1 + len(peers)), desc="bench learn") as bar:
         for track in tracks:
-            race = Race(RaceConfig(track=track), num_cars=1)
-            reference = reference_lap(race.track, race.actions.max_speed).time_s
-            runs: dict[str, list[dict]] = {"racer": [], "sb3": []}
+            cfg = train_config.load(track=track)
+            evaluation = GreedyEvaluation(cfg.tracks, cfg.eval_laps, action_space=cfg.actions)
+            reference = evaluation.references[0]
+            runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers}}
             for seed in range(seeds):
                 runs["racer"].append(run_racer(track, seed, minutes, Path(tmp)))
                 bar.update()
-                if peer:
-                    runs["sb3"].append(run_sb3(track, seed, peer_minutes or minutes))
+                for name, ent_coef in zip(peers, peer_ent_coefs, strict=False):
+                    row, result["peer_settings"][name] = run_sb3(track, seed, peer_minutes or minutes, ent_coef)
+                    runs[name].append(row)
                     bar.update()
-            result["tracks"][race.track.name] = {
+            result["tracks"][evaluation.races[0].track.name] = {
                 "reference_lap_time_s": round(reference, 3),
-                **{name: _median(rs, reference) for name, rs in runs.items() if rs},
+                **{name: _median(rs) for name, rs in runs.items()},
                 "runs": runs,
             }
     return result
 
 
-def _median(runs: list[dict], reference: float) -> dict:
+def _median(runs: list[dict]) -> dict:
     """Median over seeds; a run that never lapped counts as infinitely slow (shown as null)."""
     def med(key: str) -> float | None:
-        values = [r[key] if r[key] is not None else math.inf for r in runs]
-        m = statistics.median(values)
+        m = statistics.median(r[key] if r[key] is not None else math.inf for r in runs)
         return round(m, 3) if math.isfinite(m) else None
 
-    lap = med("mean_lap_time_s")
     return {"median_first_lap_s": med("first_lap_s"), "median_all_laps_s": med("all_laps_s"),
             "median_final_completion": statistics.median(r["final_completed"] / r["final_laps"] for r in runs),
-            "median_mean_lap_time_s": lap,
-            "median_lap_time_over_reference": round(lap / reference, 3) if lap is not None else None}
+            "median_mean_lap_time_s": med("mean_lap_time_s"),
+            "median_lap_time_over_reference": med("lap_time_over_reference"),
+            "every_seed_all_laps": all(r["final_completed"] == r["final_laps"] for r in runs)}

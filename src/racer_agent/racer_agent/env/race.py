@@ -40,6 +40,7 @@ class RaceConfig:
     direction: str = "forward"
     start: str = "round_robin"
     round_robin_advance: float = 0.05  # fraction of the track the start moves per episode
+    start_offset: float = 0.0  # fraction of the track added to every round-robin start (spreads one-car envs)
     randomize: bool = False  # per-episode domain randomisation of the look and camera mount
 
     def camera_config(self) -> CameraConfig:
@@ -98,7 +99,7 @@ class Race:
         if start_fraction is None:
             start_fraction = 0.0
             if cfg.start == "round_robin":
-                start_fraction = (car / self.num_cars + n * cfg.round_robin_advance) % 1.0
+                start_fraction = (cfg.start_offset + car / self.num_cars + n * cfg.round_robin_advance) % 1.0
         self.episodes[car] += 1
         self.reversed[car] = reverse
         if not self.track.closed:

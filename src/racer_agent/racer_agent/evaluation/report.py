@@ -33,7 +33,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     driver = policy.load(source)
     meta = driver.metadata
     run_config = RunDirectory(source).load_config() if (source / "config.json").is_file() else {}
-    track = load_track(track or run_config.get("track") or "circuit")
+    trained_on = run_config.get("track") or "circuit"
+    track = load_track(track or (trained_on[0] if isinstance(trained_on, list) else trained_on))
     reward = source / "reward_function.py"
     race = Race(RaceConfig(track=track, reward_function=reward if reward.is_file() else None,
                            action_space=meta, camera=model_metadata.camera_of(meta), start="start_line"),

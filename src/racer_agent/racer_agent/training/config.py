@@ -62,7 +62,8 @@ class Hyperparameters:
 @dataclass
 class TrainConfig:
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
-    track: str = "circuit"  # built-in name or route file
+    track: str | list[str] = "circuit"  # built-in name, library name or route file; a list spreads the cars
+    direction: str = "forward"  # forward, reverse, or alternate (each car turns round every episode)
     reward: str | None = None  # reward function file; None = racer's default
     actions: Any = None  # model_metadata.json path or its action_space; None = racer's default
     camera: Any = "deepracer_car"  # camera preset name or dict of CameraConfig fields
@@ -71,9 +72,9 @@ class TrainConfig:
     network: str = "RACER_SMALL"  # or DEEP_CONVOLUTIONAL_NETWORK_SHALLOW
     num_cars: int = 16  # simulated cars collecting experience at once (one batched env)
     max_samples_per_iteration: int = 10_000  # DeepRacer's (silent) cap, made explicit
-    eval_every_s: float = 5.0  # wall seconds between greedy evaluations
+    eval_every_samples: int = 20_000  # samples between greedy evaluations (counted, so a run repeats)
     eval_laps: int = 3  # cars evaluated at once, from evenly spaced starts
-    patience_evals: int = 6  # early stop: all eval laps done and the best lap time unchanged this many evals
+    patience_evals: int = 6  # early stop at the reference lap; the window grows with the gap (trainer.patience)
     minutes: float = 10.0  # wall-clock budget
     steps: int | None = None  # environment-step (sample) budget
     seed: int = 0
@@ -90,6 +91,16 @@ class TrainConfig:
             raise ConfigError(f"network must be one of {sorted(ARCHITECTURES)}, got {self.network!r}")
         if self.num_cars < 1 or self.eval_laps < 1:
             raise ConfigError("num_cars and eval_laps must be at least 1")
+        if not self.tracks or not all(isinstance(t, str) and t for t in self.tracks):
+            raise ConfigError(f"track must be a track name or a list of them, got {self.track!r}")
+        if self.num_cars < len(self.tracks):
+            raise ConfigError(f"{len(self.tracks)} tracks need at least as many cars, got num_cars {self.num_cars}")
+        if self.direction not in ("forward", "reverse", "alternate"):
+            raise ConfigError(f"direction must be forward, reverse or alternate, got {self.direction!r}")
+        if len(self.tracks) > 1 and self.sim != "embedded":
+            raise ConfigError("several tracks need the embedded simulator (one simulator node or world per track)")
+        if self.eval_every_samples < 0 or self.patience_evals < 1:
+            raise ConfigError("eval_every_samples must be >= 0 and patience_evals >= 1")
         if self.minutes <= 0 or (self.steps is not None and self.steps <= 0):
             raise ConfigError("the training budget (minutes, steps) must be positive")
         if self.sim not in ("embedded", "ros", "gazebo"):
@@ -101,6 +112,10 @@ class TrainConfig:
                 raise ConfigError("sim gazebo needs gazebo_world: the world.sdf the Gazebo server runs")
             if self.randomize:
                 raise ConfigError("sim gazebo does not randomise: the world's look is its ground texture")
+
+    @property
+    def tracks(self) -> list[str]:
+        return [self.track] if isinstance(self.track, str) else list(self.track)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

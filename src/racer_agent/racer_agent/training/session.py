@@ -43,10 +43,15 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
     if outcome.reason == "interrupted":
         print(f"checkpoint: {run.latest}\nresume with: racer train --resume {run.root}")
         return 0
-    report = evaluate(run.root, laps=3)
+    several = len(cfg.tracks) > 1
+    for track in cfg.tracks:  # several tracks: one evaluation folder each
+        report = evaluate(run.root, track=track, laps=3,
+                          out_dir=run.evaluation / Path(track).stem if several else None)
+        where = f" ({report['track']})" if several else ""
+        print(f"evaluation{where}: {report['completed_laps']}/3 laps, "
+              f"mean lap {report['mean_lap_time_s']} s, reference {report['reference_lap_time_s']} s, "
+              f"lap / reference {report['lap_time_over_reference']}, off track {report['off_track_count']}")
     exported = export(run.root, run.model)
-    print(f"evaluation: {report['completed_laps']}/3 laps, mean lap {report['mean_lap_time_s']} s, "
-          f"reference {report['reference_lap_time_s']} s, off track {report['off_track_count']}")
     print(f"run directory: {run.root}\n  model (ONNX):  {exported['model']}\n"
           f"  checkpoints:   {run.checkpoints}\n  plots:         {run.plots}\n"
           f"  evaluation:    {run.evaluation}\n  metrics:       {run.metrics} (TensorBoard: {run.tensorboard})")

@@ -3,8 +3,10 @@
 An iteration (DeepRacer's "policy training iteration"): the N cars of one batched env drive with
 the stochastic policy until `num_episodes_between_training` episodes have ended (at most
 `max_samples_per_iteration` samples), then PPO runs `num_epochs` over the rollout. Every
-`eval_every_s` wall seconds the greedy policy drives `eval_laps` laps from evenly spaced starts;
-the best evaluation is kept as `best.pt`.
+`eval_every_samples` samples the greedy policy drives `eval_laps` laps from evenly spaced starts;
+the best evaluation is kept as `best.pt`. Every decision that shapes a run is counted in samples
+and evaluations, never in wall seconds, so a run repeats on a busy machine; the wall-clock budget
+only ends it.
 
 Shapes: T steps x N cars per rollout; frames (T, N, C, h, w) already prepared for the network
 (downscaled once, not once per epoch); everything else (T, N).
@@ -12,6 +14,7 @@ Shapes: T steps x N cars per rollout; frames (T, N, C, h, w) already prepared fo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import signal
@@ -27,19 +30,19 @@ from tqdm import tqdm
 import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.env import episode
 from racer_agent.env.actions import ActionSpace
-from racer_agent.env.race import Race, RaceConfig, SimulatorFactory
+from racer_agent.env.multi_track import MultiTrackVectorEnv, split_cars
+from racer_agent.env.race import SimulatorFactory
 from racer_agent.env.reward_function import DEFAULT_REWARD_FILE, RewardFunctionError
 from racer_agent.evaluation import model_metadata
-from racer_agent.evaluation.laps import spread_laps, summarise
 from racer_agent.evaluation.policy import TorchPolicy, build_model
 from racer_agent.training import checkpoint, ppo
 from racer_agent.training.advantage import gae
 from racer_agent.training.config import TrainConfig
+from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.run_directory import EPISODE_COLUMNS, ITERATION_COLUMNS, CsvLog, RunDirectory
 from racer_core.simulator_errors import SimulatorUnavailable
 
-CHECKPOINT_FORMAT = 1
-IMPROVEMENT = 0.995  # a lap time counts as better when it beats the best by 0.5 %
+CHECKPOINT_FORMAT = 2
 
 
 @dataclass
@@ -50,14 +53,15 @@ class Progress:
     samples: int = 0
     episodes: int = 0
     wall_s: float = 0.0  # training wall time over all sessions of this run
-    best_eval_progress: float = -1.0
-    best_lap_time_s: float = math.inf  # best mean eval lap time with every lap complete
-    evals_without_improvement: int = 0
-    first_lap_wall_s: float = math.inf  # first greedy evaluation with a completed lap
-    all_laps_wall_s: float = math.inf  # first greedy evaluation with every lap completed
+    last_eval_samples: int = 0
+    eval: EvalState = field(default_factory=EvalState)
 
     def to_dict(self) -> dict:
-        return dict(vars(self))
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Progress:
+        return cls(**{**d, "eval": EvalState(**d["eval"])})
 
 
 @dataclass
@@ -92,6 +96,14 @@ def _simulator(config: TrainConfig) -> SimulatorFactory | None:
     return None
 
 
+def _training_env(config: TrainConfig, race: dict) -> gym.vector.VectorEnv:
+    """One batched env on one track, or the cars spread over several tracks."""
+    common = dict(randomize=config.randomize, simulator=_simulator(config), direction=config.direction, **race)
+    if len(config.tracks) == 1:
+        return gym.make_vec("racer/TimeTrial-v0", num_envs=config.num_cars, track=config.tracks[0], **common)
+    return MultiTrackVectorEnv(config.tracks, config.num_cars, **common)
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True):
         config.check()
@@ -103,12 +115,14 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
 
-        race = dict(track=config.track, reward_function=config.reward, action_space=config.actions,
-                    camera=config.camera, max_steps=config.max_steps)
-        self.env = gym.make_vec("racer/TimeTrial-v0", num_envs=config.num_cars, randomize=config.randomize,
-                                simulator=_simulator(config), **race)
-        self.eval_race = Race(RaceConfig(**race, start="start_line"), num_cars=config.eval_laps)
-        self.actions: ActionSpace = self.env.unwrapped.race.actions
+        race = dict(reward_function=config.reward, action_space=config.actions, camera=config.camera,
+                    max_steps=config.max_steps)
+        self.env = _training_env(config, race)
+        self.evaluation = GreedyEvaluation(config.tracks, config.eval_laps, **race)
+        self.eval_race = self.evaluation.races[0]
+        self.actions: ActionSpace = self.eval_race.actions
+        counts = split_cars(config.num_cars, len(config.tracks))
+        self.car_tracks = [r.track.name for r, n in zip(self.evaluation.races, counts, strict=True) for _ in range(n)]
         camera = self.eval_race.camera
         self.model = build_model(config.network, camera.shape, self.actions)
         self.optimizer = ppo.make_optimizer(self.model, self.hp)
@@ -131,7 +145,6 @@ class Trainer:
         wall_at_start, samples_at_start = p.wall_s, p.samples
         budget_s = cfg.minutes * 60.0
         cars = self._start_cars()
-        last_eval = time.perf_counter()
         eval_summary: dict = {}
         reason = "time budget"
         bar = tqdm(total=int(budget_s), unit="s", disable=not self.show_progress, dynamic_ncols=True,
@@ -154,12 +167,13 @@ class Trainer:
                                              "wall_s": p.wall_s})
 
                 eval_row: dict = {}
-                if time.perf_counter() - last_eval >= cfg.eval_every_s:
+                if p.samples - p.last_eval_samples >= cfg.eval_every_samples:
                     eval_summary = self._evaluate()
-                    last_eval = time.perf_counter()
+                    p.last_eval_samples = p.samples
                     eval_row = {"eval_progress": eval_summary["mean_progress"],
                                 "eval_completed": eval_summary["completed_laps"],
-                                "eval_lap_time_s": eval_summary["mean_lap_time_s"]}
+                                "eval_lap_time_s": eval_summary["mean_lap_time_s"],
+                                "eval_lap_over_reference": eval_summary["lap_time_over_reference"]}
                     self._save(self.run.latest)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
                 self._log_iteration(finished, losses, len(batch), time.perf_counter() - iteration_start, eval_row)
@@ -172,7 +186,7 @@ class Trainer:
                 if cfg.steps is not None and p.samples - samples_at_start >= cfg.steps:
                     reason = "step budget"
                     break
-                if p.evals_without_improvement >= cfg.patience_evals:
+                if self.evaluation.converged(p.eval, cfg.patience_evals):
                     reason = "converged"
                     break
         except (RewardFunctionError, SimulatorUnavailable):
@@ -246,40 +260,29 @@ class Trainer:
 
     # ---------------------------------------------------------------------------- evaluation
     def _evaluate(self) -> dict:
-        """Greedy laps from evenly spaced starts; updates best.pt and the early-stop counters."""
-        p, n = self.progress, self.config.eval_laps
-        laps = spread_laps(self.eval_race, TorchPolicy(self.model, self.metadata))
-        summary = summarise(laps)
-        completed, mean_progress, mean_time = summary["completed_laps"], summary["mean_progress"], \
-            summary["mean_lap_time_s"]
-        for car, lap in enumerate(laps):
+        """The greedy check on every track; keeps best.pt and feeds the early-stop counters."""
+        p = self.progress
+        verdict = self.evaluation.run(TorchPolicy(self.model, self.metadata), p.eval, p.samples, p.wall_s)
+        for car, (track, lap) in enumerate(verdict.laps):
             self.episodes_log.write({"iteration": p.iteration, "episode": "", "phase": "eval", "car": car,
-                                     "reward": "", "progress": lap.progress, "status": lap.status,
+                                     "track": track, "reward": "", "progress": lap.progress, "status": lap.status,
                                      "steps": len(lap.path) - 1,
                                      "lap_time_s": lap.lap_time_s if lap.completed else None,
                                      "samples": p.samples, "wall_s": p.wall_s})
-        if completed:
-            p.first_lap_wall_s = min(p.first_lap_wall_s, p.wall_s)
-        all_done = completed == n
-        if all_done:
-            p.all_laps_wall_s = min(p.all_laps_wall_s, p.wall_s)
-            if mean_time < p.best_lap_time_s * IMPROVEMENT:
-                p.evals_without_improvement = 0
-            else:
-                p.evals_without_improvement += 1
-        if (mean_progress, -(mean_time or math.inf)) > (p.best_eval_progress, -p.best_lap_time_s):
-            p.best_eval_progress = mean_progress
-            if all_done:
-                p.best_lap_time_s = min(p.best_lap_time_s, mean_time)
+        if verdict.best:
             self._save(self.run.best)
-        self._tensorboard({"eval/progress": mean_progress, "eval/completed_laps": completed,
-                           **({"eval/lap_time_s": mean_time} if mean_time else {})})
+        summary = verdict.summary
+        self._tensorboard({"eval/progress": summary["mean_progress"], "eval/completed_laps": summary["completed_laps"],
+                           **({"eval/lap_time_s": summary["mean_lap_time_s"],
+                               "eval/lap_time_over_reference": summary["lap_time_over_reference"]}
+                              if summary["mean_lap_time_s"] else {})})
         return summary
 
     # ------------------------------------------------------------------------- bookkeeping
     def _episode_row(self, car: int, reward: float, steps: int, info: dict) -> dict:
         status = info["episode_status"][car]
-        return {"episode": self.progress.episodes, "phase": "train", "car": int(car), "reward": float(reward),
+        return {"episode": self.progress.episodes, "phase": "train", "car": int(car), "track": self.car_tracks[car],
+                "reward": float(reward),
                 "progress": float(info["progress"][car]), "status": status, "steps": int(steps),
                 "lap_time_s": float(info["lap_time"][car]) if status == episode.LAP_COMPLETE else None}
 
@@ -308,7 +311,7 @@ class Trainer:
         p = self.progress
         prog = np.mean([r["progress"] for r in finished]) if finished else 0.0
         done = np.mean([r["status"] == episode.LAP_COMPLETE for r in finished]) if finished else 0.0
-        best = f"{p.best_lap_time_s:.2f}s" if math.isfinite(p.best_lap_time_s) else "-"
+        best = f"{p.eval.best_lap_time_s:.2f}s" if math.isfinite(p.eval.best_lap_time_s) else "-"
         return f"it {p.iteration} progress {prog:.0f}% laps {100 * done:.0f}% best lap {best}"
 
     def _save(self, path: Path) -> None:
@@ -333,7 +336,7 @@ class Trainer:
                 f"{self.config.network}")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.progress = Progress(**state["progress"])
+        self.progress = Progress.from_dict(state["progress"])
         torch.set_rng_state(state["torch_rng"])
 
     def _install_signal_handlers(self) -> dict:

@@ -1,0 +1,113 @@
+"""Stable-Baselines3 PPO set up as racer's own trainer is, for a race that measures the algorithm.
+
+Same network and preprocessing (racer's trunk as an SB3 features extractor over SB3's own /255
+scaling, linear heads), same number of cars with the same spread of round-robin starts, the same
+PPO numbers wherever SB3 has them, the same greedy evaluation on the same sample schedule, the
+same early stop, and the same checkpoint selection (the best evaluation's weights are kept and
+judged). What stays SB3's: its rollout of a fixed `n_steps` per car (racer collects until enough
+episodes end), its MSE value loss (racer's default is DeepRacer's Huber), and its entropy
+coefficient default, which the benchmark runs beside racer's.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import gymnasium as gym
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.vec_env import DummyVecEnv
+from torch.nn import functional as F
+
+import racer_agent  # noqa: F401  (registers the env)
+from racer_agent.training import ppo
+from racer_agent.training.config import TrainConfig
+from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
+from racer_agent.training.networks import ARCHITECTURES, Trunk
+
+SB3_DEFAULT_ENT_COEF = 0.0  # stable_baselines3.PPO's documented default
+ROLLOUT_SAMPLES = 2048  # per update, about what racer's 40 episodes give early on circuit
+
+
+class RacerFeatures(BaseFeaturesExtractor):
+    """racer's trunk on SB3's channel-first, already-scaled frames: block average, convs, dense."""
+
+    def __init__(self, observation_space: gym.spaces.Box, network: str = "RACER_SMALL"):
+        arch = ARCHITECTURES[network]
+        super().__init__(observation_space, arch.dense)
+        c, h, w = observation_space.shape
+        self.downscale = arch.downscale
+        self.trunk = Trunk(arch, (h, w, c))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) in [0, 1]
+        x = F.avg_pool2d(obs, self.downscale) if self.downscale > 1 else obs
+        return self.trunk(x)
+
+
+def settings(cfg: TrainConfig, ent_coef: float) -> dict:
+    """The SB3 PPO arguments for a racer config, printed with the benchmark's results."""
+    hp = cfg.hyperparameters
+    arch = ARCHITECTURES[cfg.network]
+    return {"policy": "CnnPolicy", "n_envs": cfg.num_cars, "n_steps": max(1, ROLLOUT_SAMPLES // cfg.num_cars),
+            "batch_size": hp.batch_size, "n_epochs": hp.num_epochs, "learning_rate": hp.lr,
+            "gamma": hp.discount_factor, "gae_lambda": ppo.GAE_LAMBDA, "clip_range": ppo.CLIP_EPSILON,
+            "ent_coef": ent_coef, "vf_coef": ppo.VALUE_COEF, "max_grad_norm": ppo.MAX_GRAD_NORM,
+            "policy_kwargs": {"features_extractor_class": "RacerFeatures", "network": cfg.network, "net_arch": [],
+                              "share_features_extractor": arch.shared_trunk, "log_std_init": -0.5}}
+
+
+def _env(cfg: TrainConfig, start_offset: float) -> gym.Env:
+    return gym.make("racer/TimeTrial-v0", track=cfg.tracks[0], reward_function=cfg.reward, action_space=cfg.actions,
+                    camera=cfg.camera, max_steps=cfg.max_steps, direction=cfg.direction, start_offset=start_offset)
+
+
+def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation) -> dict:
+    """Train SB3 PPO under racer's budget and early stop; returns the eval state and the best policy's verdict."""
+    torch.set_num_threads(cfg.torch_threads)
+    n = cfg.num_cars
+    env = DummyVecEnv([lambda i=i: _env(cfg, i / n) for i in range(n)])
+    env.seed(cfg.seed)
+    args = settings(cfg, ent_coef)
+    kwargs = dict(args["policy_kwargs"])
+    kwargs["features_extractor_class"] = RacerFeatures
+    kwargs["features_extractor_kwargs"] = {"network": kwargs.pop("network")}
+    if isinstance(env.action_space, gym.spaces.Discrete):
+        kwargs.pop("log_std_init")
+    model = PPO(args["policy"], env, n_steps=args["n_steps"], batch_size=args["batch_size"],
+                n_epochs=args["n_epochs"], learning_rate=args["learning_rate"], gamma=args["gamma"],
+                gae_lambda=args["gae_lambda"], clip_range=args["clip_range"], ent_coef=ent_coef,
+                vf_coef=args["vf_coef"], max_grad_norm=args["max_grad_norm"], policy_kwargs=kwargs,
+                seed=cfg.seed, device="cpu", verbose=0)
+    state = EvalState()
+    start = time.perf_counter()
+    kept = {"weights": copy.deepcopy(model.policy.state_dict()), "last_eval": 0, "stopped": "time budget"}
+
+    def policy(frames):
+        return model.predict(frames, deterministic=True)[0]
+
+    class Schedule(BaseCallback):
+        def _on_step(self) -> bool:
+            wall = time.perf_counter() - start
+            samples = self.num_timesteps
+            if samples - kept["last_eval"] >= cfg.eval_every_samples:
+                kept["last_eval"] = samples
+                if evaluation.run(policy, state, samples, wall).best:
+                    kept["weights"] = copy.deepcopy(model.policy.state_dict())
+                if evaluation.converged(state, cfg.patience_evals):
+                    kept["stopped"] = "converged"
+                    return False
+            if cfg.steps is not None and samples >= cfg.steps:
+                kept["stopped"] = "step budget"
+                return False
+            return wall < cfg.minutes * 60
+
+    model.learn(total_timesteps=10**12, callback=Schedule())
+    wall = time.perf_counter() - start
+    model.policy.load_state_dict(kept["weights"])
+    final = evaluation.run(policy, EvalState(), model.num_timesteps, wall)
+    env.close()
+    return {"state": state, "final": final.summary, "samples": int(model.num_timesteps), "wall_s": wall,
+            "stopped": kept["stopped"], "settings": args}

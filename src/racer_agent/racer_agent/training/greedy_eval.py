@@ -1,0 +1,112 @@
+"""The greedy check run during training, and what it decides: the best checkpoint and when to stop.
+
+One definition serves racer's trainer and the Stable-Baselines3 peer in `racer bench learn`, so
+both are judged, kept and stopped by the same rule. Laps are compared as lap time over the track's
+reference lap, which lets several tracks add up and lets the early-stop window scale with what is
+left to gain.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from racer_agent.env.race import Race, RaceConfig
+from racer_agent.evaluation.laps import LapResult, Policy, spread_laps, summarise
+from racer_core.racing_line import ReferenceLapError, reference_lap
+
+IMPROVEMENT = 0.995  # a lap counts as better when it beats the best by 0.5 %
+PATIENCE_PER_GAP = 10.0  # the early-stop window grows by the base for every 10 % above the reference
+
+
+@dataclass
+class EvalState:
+    """What the evaluations of one run have found so far (stored with the run's checkpoints)."""
+
+    evaluations: int = 0
+    best_eval_progress: float = -1.0
+    best_lap_time_s: float = math.inf  # mean lap time of the best evaluation with every lap complete
+    best_lap_ratio: float = math.inf  # that evaluation's mean lap time over the reference
+    evals_without_improvement: int = 0
+    first_lap_samples: float = math.inf  # first evaluation with a completed lap
+    all_laps_samples: float = math.inf  # first evaluation with every lap completed
+    first_lap_wall_s: float = math.inf  # the same two in wall seconds (reported; they do not repeat)
+    all_laps_wall_s: float = math.inf
+
+
+def patience(base_evals: int, lap_over_reference: float) -> int:
+    """Evaluations without a better lap before training counts as converged.
+
+    A driver at 2x the reference has most of its lap still to gain and improves in jumps (a braking
+    point found, a corner cut) with long flat stretches between them, so it gets 11x the base
+    window; a driver at the bound gets the base window.
+    """
+    gap = max(0.0, lap_over_reference - 1.0) if math.isfinite(lap_over_reference) else 0.0
+    return math.ceil(round(base_evals * (1.0 + PATIENCE_PER_GAP * gap), 6))  # 1.1 - 1.0 is not quite 0.1
+
+
+def reference_time(race: Race) -> float:
+    """The standing reference lap; without one (a bound that cannot be solved), the centre line at
+    top speed, which no driver beats either."""
+    try:
+        return reference_lap(race.track, race.actions.max_speed, flying=False).time_s
+    except ReferenceLapError as exc:
+        print(f"racer: warning: no reference lap for {race.track.name} ({exc}); laps are measured against "
+              "the centre line at top speed", file=sys.stderr)
+        return race.track.length / race.actions.max_speed
+
+
+@dataclass
+class Verdict:
+    summary: dict  # `summarise` over every lap of every track, plus lap_time_over_reference
+    laps: list[tuple[str, LapResult]]  # (track name, lap), track by track
+    best: bool  # the best evaluation so far: keep this policy
+
+
+class GreedyEvaluation:
+    """`laps_per_track` greedy laps from evenly spaced starts on each track, one lap each, ending at
+    the first mistake."""
+
+    def __init__(self, tracks: list, laps_per_track: int, **race: object):
+        self.races = [Race(RaceConfig(track=t, start="start_line", **race), num_cars=laps_per_track)
+                      for t in tracks]
+        self.references = [reference_time(r) for r in self.races]
+
+    def run(self, policy: Policy, state: EvalState, samples: int, wall_s: float) -> Verdict:
+        laps: list[tuple[str, LapResult]] = []
+        ratios = []
+        for race, reference in zip(self.races, self.references, strict=True):
+            track_laps = spread_laps(race, policy)
+            laps += [(race.track.name, lap) for lap in track_laps]
+            ratios += [lap.lap_time_s / reference for lap in track_laps if lap.completed]
+        summary = summarise([lap for _, lap in laps])
+        ratio = float(np.mean(ratios)) if ratios else math.inf
+        summary["lap_time_over_reference"] = round(ratio, 4) if ratios else None
+        return Verdict(summary, laps, self._record(state, summary, ratio, samples, wall_s))
+
+    @staticmethod
+    def _record(s: EvalState, summary: dict, ratio: float, samples: int, wall_s: float) -> bool:
+        s.evaluations += 1
+        completed, progress = summary["completed_laps"], summary["mean_progress"]
+        if completed:
+            s.first_lap_samples = min(s.first_lap_samples, samples)
+            s.first_lap_wall_s = min(s.first_lap_wall_s, wall_s)
+        all_done = completed == len(summary["laps"])
+        if all_done:
+            s.all_laps_samples = min(s.all_laps_samples, samples)
+            s.all_laps_wall_s = min(s.all_laps_wall_s, wall_s)
+            improved = ratio < s.best_lap_ratio * IMPROVEMENT
+            s.evals_without_improvement = 0 if improved else s.evals_without_improvement + 1
+        best = (progress, -ratio) > (s.best_eval_progress, -s.best_lap_ratio)
+        if best:
+            s.best_eval_progress = progress
+            if all_done:
+                s.best_lap_ratio, s.best_lap_time_s = ratio, summary["mean_lap_time_s"]
+        return best
+
+    @staticmethod
+    def converged(state: EvalState, patience_evals: int) -> bool:
+        return state.evals_without_improvement >= patience(patience_evals, state.best_lap_ratio)

@@ -1,0 +1,71 @@
+"""The greedy check's decisions: which evaluation is the best, and when training has converged."""
+
+import math
+
+import numpy as np
+import pytest
+
+from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation, patience
+
+
+def summary(completed: int, laps: int, progress: float, mean_lap: float | None) -> dict:
+    return {"completed_laps": completed, "laps": [{}] * laps, "mean_progress": progress, "mean_lap_time_s": mean_lap}
+
+
+def record(state: EvalState, completed: int, progress: float, ratio: float, samples: int = 1000) -> bool:
+    lap = 5.0 * ratio if completed else None
+    return GreedyEvaluation._record(state, summary(completed, 3, progress, lap), ratio if completed else math.inf,
+                                    samples, samples / 1000)
+
+
+def test_patience_grows_with_the_gap_to_the_reference():
+    assert patience(6, 1.0) == 6
+    assert patience(6, 0.95) == 6  # a lap "under" the bound (a shorter start) does not shrink the window
+    assert patience(6, 1.1) == 12
+    assert patience(6, 2.0) == 66  # at 2x the reference most of the budget is still worth spending
+    assert patience(6, math.inf) == 6  # no complete evaluation yet: the counter does not run anyway
+
+
+def test_best_is_progress_first_then_lap_ratio():
+    s = EvalState()
+    assert record(s, 0, 40.0, math.inf)
+    assert not record(s, 0, 30.0, math.inf)
+    assert record(s, 3, 100.0, 1.5, samples=5000)
+    assert (s.best_lap_ratio, s.best_lap_time_s) == (1.5, 7.5)
+    assert not record(s, 3, 100.0, 1.6, samples=6000)
+    assert record(s, 3, 100.0, 1.4, samples=7000)
+    assert s.best_lap_ratio == 1.4
+    assert (s.first_lap_samples, s.all_laps_samples, s.evaluations) == (5000, 5000, 5)
+
+
+def test_converged_only_after_a_window_scaled_to_the_gap():
+    s = EvalState()
+    record(s, 3, 100.0, 1.5)  # best 1.5x: window 6 * (1 + 5) = 36 evaluations
+    for _ in range(35):
+        record(s, 3, 100.0, 1.499)  # better by less than 0.5 %: not an improvement
+    assert s.evals_without_improvement == 35 and not GreedyEvaluation.converged(s, 6)
+    record(s, 3, 100.0, 1.499)
+    assert GreedyEvaluation.converged(s, 6)
+    record(s, 3, 100.0, 1.2)  # a real improvement resets the counter and shrinks the window to 18
+    assert s.evals_without_improvement == 0 and not GreedyEvaluation.converged(s, 6)
+
+
+def test_incomplete_evaluations_never_count_toward_convergence():
+    s = EvalState()
+    for _ in range(100):
+        record(s, 2, 90.0, 1.3)
+    assert s.evals_without_improvement == 0 and not GreedyEvaluation.converged(s, 1)
+    assert s.first_lap_samples == 1000 and s.all_laps_samples == math.inf and s.best_lap_ratio == math.inf
+
+
+@pytest.mark.parametrize("tracks", [["oval"], ["oval", "circuit"]])
+def test_laps_are_measured_against_each_tracks_reference(tracks):
+    evaluation = GreedyEvaluation(tracks, 2)
+    assert len(evaluation.references) == len(tracks) and min(evaluation.references) > 0
+
+    def centre_follower(frames: np.ndarray) -> np.ndarray:  # straight on at the slow speed: leaves every loop
+        return np.full(len(frames), 2)
+
+    verdict = evaluation.run(centre_follower, EvalState(), 100, 1.0)
+    assert [name for name, _ in verdict.laps] == [t for t in tracks for _ in range(2)]
+    assert verdict.summary["completed_laps"] == 0 and verdict.summary["lap_time_over_reference"] is None
