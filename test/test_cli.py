@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -37,15 +38,32 @@ def test_bench_sim_prints_one_json_object():
     assert abs(result["ratio_vs_carracing"] - ratio) < 0.02 * ratio + 0.01
 
 
-def test_bench_learn_reports_both_learners(tmp_path):
-    """Structure only (the learning targets are benchmark figures, not test assertions)."""
-    out = run("bench", "learn", "--json", "--tracks", "oval", "--seeds", "1", "--minutes", "0.1",
-              "--peer-minutes", "0.05")
+def test_bench_learn_reports_every_seed_and_true_medians(tmp_path):
+    out = run("bench", "learn", "--json", "--tracks", "oval", "--seeds", "2", "--minutes", "0.1",
+              "--peer-minutes", "0.05", "--peer-ent-coefs", "0.0")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
+    assert result["seeds"] == [0, 1]
     oval = result["tracks"]["oval"]
-    assert oval["reference_lap_time_s"] > 0
-    for learner in ("racer", "sb3"):
-        assert set(oval[learner]) >= {"median_first_lap_s", "median_all_laps_s", "median_final_completion",
-                                      "median_mean_lap_time_s", "median_lap_time_over_reference"}
-        assert oval["runs"][learner][0]["samples"] > 0
+    reference = oval["reference_lap_time_s"]
+    assert 2.0 < reference < 10.0  # oval's bound at the default top speed
+    peer = "sb3 ent_coef 0"
+    settings = result["peer_settings"][peer]
+    assert settings["ent_coef"] == 0.0 and settings["n_envs"] == result["racer_settings"]["num_cars"]
+    assert settings["policy_kwargs"]["network"] == result["racer_settings"]["network"]
+    for learner, budget_s in (("racer", 6.0), (peer, 3.0)):
+        runs = oval["runs"][learner]
+        assert len(runs) == 2
+        for r in runs:
+            assert r["samples"] > 500 and budget_s <= r["wall_s"] < budget_s + 60
+            assert r["final_laps"] == 3 and 0 <= r["final_completed"] <= 3
+            if r["final_completed"]:
+                assert abs(r["lap_time_over_reference"] - r["mean_lap_time_s"] / reference) < 0.01
+                assert r["lap_time_over_reference"] > 0.9  # no driver beats the bound (spread starts differ a little)
+            if r["all_laps_samples"] is not None:
+                assert r["first_lap_samples"] <= r["all_laps_samples"]
+        for key, field in (("median_first_lap_s", "first_lap_s"), ("median_mean_lap_time_s", "mean_lap_time_s")):
+            values = sorted(r[field] if r[field] is not None else math.inf for r in runs)
+            median = (values[0] + values[1]) / 2
+            assert oval[learner][key] == (round(median, 3) if math.isfinite(median) else None)
+        assert oval[learner]["every_seed_all_laps"] == all(r["final_completed"] == 3 for r in runs)

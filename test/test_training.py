@@ -226,14 +226,20 @@ def test_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path):
     assert np.isfinite(json.loads((out / "evaluation" / "evaluation.json").read_text())["reference_lap_time_s"])
 
 
-def test_continuous_actions_train_and_export(tmp_path):
+def test_continuous_actions_learn_what_the_reward_asks_for_and_export(tmp_path):
+    """A reward that pays for steering left: the Gaussian policy's greedy steering must turn left."""
+    reward = tmp_path / "left.py"
+    reward.write_text(LEFT_REWARD)
     actions = {"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 1.0, "high": 2.0}}
-    trainer = Trainer(small_config(tmp_path, actions=actions, steps=600, eval_every_samples=0), tmp_path / "run",
+    trainer = Trainer(small_config(tmp_path, actions=actions, reward=str(reward), steps=4000), tmp_path / "run",
                       show_progress=False)
-    std_before = trainer.model.log_std.detach().clone()
-    outcome = trainer.train()
-    assert outcome.progress.iteration >= 1
-    assert not torch.equal(trainer.model.log_std.detach(), std_before)  # the exploration noise is learnt
+    frames = torch.from_numpy(trainer.env.reset(seed=1)[0])
+    with torch.no_grad():
+        before = trainer.model.actor(frames)[:, 0].mean().item()  # greedy steering, -1 right .. +1 left
+    trainer.train()
+    with torch.no_grad():
+        after = trainer.model.actor(frames)[:, 0].mean().item()
+    assert abs(before) < 0.1 and after > 0.5, (before, after)
     from racer_agent.evaluation.export import export
     from racer_agent.evaluation.onnx_policy import OnnxPolicy
 

@@ -195,7 +195,17 @@ def _bench_sim(args) -> int:
 def _bench_learn(args) -> int:
     from racer_agent.bench import learn as learn_bench
 
-    result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer)
+    ent_coefs = tuple(float(c) for c in args.peer_ent_coefs.split(",")) if args.peer_ent_coefs else None
+    result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer,
+                             peer_ent_coefs=ent_coefs)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
+def _bench_generalize(args) -> int:
+    from racer_agent.bench import generalize
+
+    result = generalize.run(args.routes, args.minutes, args.seed, args.limit)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 
@@ -355,11 +365,20 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--json", action="store_true", help="print one JSON object")
     learn.add_argument("--tracks", default="circuit,../shared/deepracer_tracks/reinvent_base.npy",
                        help="comma-separated built-in names or route files")
-    learn.add_argument("--seeds", type=int, default=3)
+    learn.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per track")
     learn.add_argument("--minutes", type=float, default=10.0, help="racer's wall-clock budget per run")
     learn.add_argument("--peer-minutes", type=float, help="SB3's budget per run (default: the same)")
     learn.add_argument("--no-peer", action="store_true", help="skip Stable-Baselines3")
+    learn.add_argument("--peer-ent-coefs", help="SB3 entropy coefficients to run, comma-separated "
+                       "(default: SB3's documented default 0.0 and racer's beta_entropy)")
     learn.set_defaults(func=_bench_learn)
+    gen = bench.add_parser("generalize", help="train on a few DeepRacer routes, lap the unseen ones")
+    gen.add_argument("--json", action="store_true", help="print one JSON object")
+    gen.add_argument("--routes", default="../shared/deepracer_tracks", help="folder of DeepRacer route files")
+    gen.add_argument("--minutes", type=float, default=10.0, help="training budget per model (plain, randomised)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--limit", type=int, help="evaluate only the first N unseen routes")
+    gen.set_defaults(func=_bench_generalize)
     return parser
 
 

@@ -15,6 +15,7 @@ import copy
 import time
 
 import gymnasium as gym
+import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
@@ -47,11 +48,11 @@ class RacerFeatures(BaseFeaturesExtractor):
         return self.trunk(x)
 
 
-def settings(cfg: TrainConfig, ent_coef: float) -> dict:
+def settings(cfg: TrainConfig, ent_coef: float, rollout_samples: int = ROLLOUT_SAMPLES) -> dict:
     """The SB3 PPO arguments for a racer config, printed with the benchmark's results."""
     hp = cfg.hyperparameters
     arch = ARCHITECTURES[cfg.network]
-    return {"policy": "CnnPolicy", "n_envs": cfg.num_cars, "n_steps": max(1, ROLLOUT_SAMPLES // cfg.num_cars),
+    return {"policy": "CnnPolicy", "n_envs": cfg.num_cars, "n_steps": max(1, rollout_samples // cfg.num_cars),
             "batch_size": hp.batch_size, "n_epochs": hp.num_epochs, "learning_rate": hp.lr,
             "gamma": hp.discount_factor, "gae_lambda": ppo.GAE_LAMBDA, "clip_range": ppo.CLIP_EPSILON,
             "ent_coef": ent_coef, "vf_coef": ppo.VALUE_COEF, "max_grad_norm": ppo.MAX_GRAD_NORM,
@@ -64,13 +65,23 @@ def _env(cfg: TrainConfig, start_offset: float) -> gym.Env:
                     camera=cfg.camera, max_steps=cfg.max_steps, direction=cfg.direction, start_offset=start_offset)
 
 
-def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation) -> dict:
-    """Train SB3 PPO under racer's budget and early stop; returns the eval state and the best policy's verdict."""
+def action_probabilities(model: PPO, frames: np.ndarray) -> np.ndarray:
+    """(B, K) probabilities of a discrete policy on camera frames (B, H, W, C)."""
+    with torch.no_grad():
+        obs, _ = model.policy.obs_to_tensor(frames)
+        return model.policy.get_distribution(obs).distribution.probs.numpy()
+
+
+def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation, probe: np.ndarray | None = None,
+          rollout_samples: int = ROLLOUT_SAMPLES) -> dict:
+    """Train SB3 PPO under racer's budget and early stop; returns the eval state and the best policy's
+    verdict. With `probe` frames (discrete actions), also the action probabilities on them before and
+    after learning (before the best weights are put back), which is what the tests measure."""
     torch.set_num_threads(cfg.torch_threads)
     n = cfg.num_cars
     env = DummyVecEnv([lambda i=i: _env(cfg, i / n) for i in range(n)])
     env.seed(cfg.seed)
-    args = settings(cfg, ent_coef)
+    args = settings(cfg, ent_coef, rollout_samples)
     kwargs = dict(args["policy_kwargs"])
     kwargs["features_extractor_class"] = RacerFeatures
     kwargs["features_extractor_kwargs"] = {"network": kwargs.pop("network")}
@@ -104,10 +115,13 @@ def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation) -> di
                 return False
             return wall < cfg.minutes * 60
 
+    probed = {"probe_before": action_probabilities(model, probe)} if probe is not None else {}
     model.learn(total_timesteps=10**12, callback=Schedule())
     wall = time.perf_counter() - start
+    if probe is not None:
+        probed["probe_after"] = action_probabilities(model, probe)
     model.policy.load_state_dict(kept["weights"])
     final = evaluation.run(policy, EvalState(), model.num_timesteps, wall)
     env.close()
     return {"state": state, "final": final.summary, "samples": int(model.num_timesteps), "wall_s": wall,
-            "stopped": kept["stopped"], "settings": args}
+            "stopped": kept["stopped"], "settings": args, **probed}
