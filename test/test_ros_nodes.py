@@ -20,6 +20,8 @@ rclpy = pytest.importorskip("rclpy")
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from ros_helpers import Probe, stop  # noqa: E402
 
+from racer_agent.env.actions import DEFAULT_ACTIONS  # noqa: E402
+
 BIN = Path(sys.executable).parent
 DT_NS = round(1e9 / 15)
 
@@ -294,7 +296,7 @@ def driving(model_dir: Path, commands: int):
 def test_inference_node_drives_and_stops_when_the_camera_stalls(model_dir):
     with driving(model_dir, commands=10) as (sim, _driver, probe, drives):
         speeds = {round(m.drive.speed, 3) for m in drives if m.drive.speed > 0}
-        assert speeds <= {1.0, 2.0}  # the default action space's speeds, nothing else
+        assert speeds <= {a["speed"] for a in DEFAULT_ACTIONS}  # the default action space's speeds, nothing else
         assert all(abs(m.drive.steering_angle) <= math.radians(30) + 1e-6 for m in drives)
         sim.kill()
         sim.wait()

@@ -1,12 +1,13 @@
 """Stable-Baselines3 PPO set up as racer's own trainer is, for a race that measures the algorithm.
 
 Same network and preprocessing (racer's trunk as an SB3 features extractor over SB3's own /255
-scaling, linear heads), same number of cars with the same spread of round-robin starts, the same
-PPO numbers wherever SB3 has them, the same greedy evaluation on the same sample schedule, the
-same early stop, and the same checkpoint selection (the best evaluation's weights are kept and
-judged). What stays SB3's: its rollout of a fixed `n_steps` per car (racer collects until enough
-episodes end), its MSE value loss (racer's default is DeepRacer's Huber), and its entropy
-coefficient default, which the benchmark runs beside racer's.
+scaling, linear heads), the same speed curriculum, the same number of cars with the same spread of
+round-robin starts, the same PPO numbers wherever SB3 has them, the same
+greedy evaluation on the same sample schedule, the same early stop, and the same checkpoint
+selection (the best evaluation's weights are kept and judged). What stays SB3's: its rollout of a
+fixed `n_steps` per car (racer collects until enough episodes end), its MSE value loss (racer's
+default is DeepRacer's Huber), and its entropy coefficient default, which the benchmark runs
+beside racer's.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from torch.nn import functional as F
 
 import racer_agent  # noqa: F401  (registers the env)
+from racer_agent.env.episode import LAP_COMPLETE
 from racer_agent.training import ppo
 from racer_agent.training.config import TrainConfig
+from racer_agent.training.curriculum import SpeedCurriculum
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.networks import ARCHITECTURES, Trunk
 
@@ -92,15 +95,31 @@ def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation, probe
                 gae_lambda=args["gae_lambda"], clip_range=args["clip_range"], ent_coef=ent_coef,
                 vf_coef=args["vf_coef"], max_grad_norm=args["max_grad_norm"], policy_kwargs=kwargs,
                 seed=cfg.seed, device="cpu", verbose=0)
+    races = [e.unwrapped.race for e in env.envs]
+    curriculum = SpeedCurriculum.start(races[0].full_actions.max_speed, cfg.speed_curriculum)
+
+    def apply_cap() -> None:
+        for race in races:
+            race.limit_speed(None if curriculum.done else curriculum.cap)
+
+    apply_cap()
     state = EvalState()
     start = time.perf_counter()
     kept = {"weights": copy.deepcopy(model.policy.state_dict()), "last_eval": 0, "stopped": "time budget"}
+    ended: list[str] = []  # statuses of the episodes that ended in this rollout
 
     def policy(frames):
         return model.predict(frames, deterministic=True)[0]
 
     class Schedule(BaseCallback):
+        def _on_rollout_end(self) -> None:  # racer raises its cap after an iteration; this is SB3's
+            if ended and curriculum.update(sum(s == LAP_COMPLETE for s in ended) / len(ended)):
+                apply_cap()
+            ended.clear()
+
         def _on_step(self) -> bool:
+            ended.extend(info["episode_status"] for info, done in zip(self.locals["infos"], self.locals["dones"],
+                                                                       strict=True) if done)
             wall = time.perf_counter() - start
             samples = self.num_timesteps
             if samples - kept["last_eval"] >= cfg.eval_every_samples:
@@ -124,4 +143,5 @@ def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation, probe
     final = evaluation.run(policy, EvalState(), model.num_timesteps, wall)
     env.close()
     return {"state": state, "final": final.summary, "samples": int(model.num_timesteps), "wall_s": wall,
+            "speed_cap": curriculum.cap,
             "stopped": kept["stopped"], "settings": args, **probed}

@@ -18,10 +18,17 @@ from racer_inference.actions import command
 MAX_STEER_DEG = 30.0
 MIN_SPEED, MAX_SPEED = 0.1, 4.0
 
-# Five steering angles at two speeds. A faster straight-line action was tried and dropped: its
-# immediate speed reward made early policies race off the first corner and stop exploring.
+# Grip-matched: each steering angle at the fastest speed whose turn the car's 8 m/s^2 of grip holds,
+# v = sqrt(8 L / tan(steer)) (30 deg: 1.5, 15 deg: 2.2, 6 deg: 3.5 m/s), straight on at the top speed,
+# plus a straight 2 m/s action to brake with before a corner. No action asks for a turn the car
+# cannot make, so what is left to learn is where to brake; training reaches these speeds through a
+# speed curriculum (training/curriculum.py). Chosen by measurement (README, "Training"): the 4 m/s
+# top speed nearly halves the reference lap of the old 1-2 m/s space.
 DEFAULT_ACTIONS = [
-    {"steering_angle": s, "speed": v} for v in (1.0, 2.0) for s in (-30.0, -15.0, 0.0, 15.0, 30.0)
+    {"steering_angle": -30.0, "speed": 1.5}, {"steering_angle": -15.0, "speed": 2.2},
+    {"steering_angle": -6.0, "speed": 3.5}, {"steering_angle": 0.0, "speed": 4.0},
+    {"steering_angle": 6.0, "speed": 3.5}, {"steering_angle": 15.0, "speed": 2.2},
+    {"steering_angle": 30.0, "speed": 1.5}, {"steering_angle": 0.0, "speed": 2.0},
 ]
 
 
@@ -89,6 +96,18 @@ class ActionSpace:
     def command(self, action) -> tuple[float, float]:
         """(steering deg, speed m/s) for one action; continuous actions are clipped to [-1, 1]."""
         return command(self.kind, self.table, action)  # the car's own mapping: one definition
+
+    def limited(self, top_speed: float) -> ActionSpace:
+        """The same actions with no speed above `top_speed` (a speed curriculum's stage): discrete
+        speeds are capped, a continuous range ends there (its low end stays below it)."""
+        if top_speed >= self.max_speed:
+            return self
+        table = self.table.copy()
+        if self.kind == "discrete":
+            table[:, 1] = np.minimum(table[:, 1], top_speed)
+        else:
+            table[1] = [min(table[1, 0], 0.5 * top_speed), top_speed]
+        return ActionSpace(self.kind, table)
 
     @property
     def max_speed(self) -> float:

@@ -71,7 +71,8 @@ class Race:
         self.num_cars = num_cars
         self.track = load_track(config.track)
         self.camera = config.camera_config()
-        self.actions = ActionSpace.from_spec(config.action_space)
+        self.full_actions = ActionSpace.from_spec(config.action_space)
+        self.actions = self.full_actions  # what the cars drive: the full space, or a curriculum's stage of it
         self.reward_function = RewardFunction.load(config.reward_function)
         self.reward_functions = [self.reward_function.for_one_car() for _ in range(num_cars)]
         self.sim: SimulatorControl = (simulator or Simulator)(self.track, num_cars, self.camera)
@@ -83,6 +84,10 @@ class Race:
         self.paths: list[list[tuple[float, float]]] = [[] for _ in range(num_cars)]
         self.rng = np.random.default_rng()
         self._view: TopDownView | None = None
+
+    def limit_speed(self, top_speed: float | None) -> None:
+        """Drive the action space with no speed above `top_speed` (None: the full space)."""
+        self.actions = self.full_actions if top_speed is None else self.full_actions.limited(top_speed)
 
     def seed(self, seed: int | None) -> None:
         self.rng = np.random.default_rng(seed)

@@ -33,6 +33,10 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         self._needs_reset = np.zeros(num_envs, bool)
         self._commands = np.zeros((num_envs, 2))
 
+    @property
+    def races(self) -> list[Race]:
+        return [self.race]
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         if seed is not None:

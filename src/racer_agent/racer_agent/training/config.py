@@ -69,6 +69,7 @@ class TrainConfig:
     camera: Any = "deepracer_car"  # camera preset name or dict of CameraConfig fields
     randomize: bool = False  # per-episode domain randomisation of the pictures
     max_steps: int = 2000  # per training episode (truncation, bootstrapped)
+    speed_curriculum: bool = True  # training cars start capped at 2 m/s, raised as they lap (curriculum.py)
     network: str = "RACER_SMALL"  # or DEEP_CONVOLUTIONAL_NETWORK_SHALLOW
     num_cars: int = 16  # simulated cars collecting experience at once (one batched env)
     max_samples_per_iteration: int = 10_000  # DeepRacer's (silent) cap, made explicit

@@ -25,8 +25,8 @@ from racer_agent.training import checkpoint
 EPISODE_COLUMNS = ("iteration", "episode", "phase", "car", "track", "reward", "progress", "status", "steps",
                    "lap_time_s", "samples", "wall_s")
 ITERATION_COLUMNS = ("iteration", "samples", "wall_s", "episodes", "mean_reward", "mean_progress",
-                     "completion_rate", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
-                     "samples_per_s", "eval_progress", "eval_completed", "eval_lap_time_s",
+                     "completion_rate", "speed_cap", "policy_loss", "value_loss", "entropy", "approx_kl",
+                     "clip_fraction", "samples_per_s", "eval_progress", "eval_completed", "eval_lap_time_s",
                      "eval_lap_over_reference")
 
 

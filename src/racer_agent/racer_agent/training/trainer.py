@@ -38,6 +38,7 @@ from racer_agent.evaluation.policy import TorchPolicy, build_model
 from racer_agent.training import checkpoint, ppo
 from racer_agent.training.advantage import gae
 from racer_agent.training.config import TrainConfig
+from racer_agent.training.curriculum import SpeedCurriculum
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.run_directory import EPISODE_COLUMNS, ITERATION_COLUMNS, CsvLog, RunDirectory
 from racer_core.simulator_errors import SimulatorUnavailable
@@ -54,6 +55,7 @@ class Progress:
     episodes: int = 0
     wall_s: float = 0.0  # training wall time over all sessions of this run
     last_eval_samples: int = 0
+    speed_cap: float = 0.0  # the speed curriculum's cap on the training cars (0: not started)
     eval: EvalState = field(default_factory=EvalState)
 
     def to_dict(self) -> dict:
@@ -104,6 +106,10 @@ def _training_env(config: TrainConfig, race: dict) -> gym.vector.VectorEnv:
     return MultiTrackVectorEnv(config.tracks, config.num_cars, **common)
 
 
+def _completion_rate(finished: list[dict]) -> float:
+    return sum(r["status"] == episode.LAP_COMPLETE for r in finished) / len(finished) if finished else 0.0
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True):
         config.check()
@@ -133,6 +139,10 @@ class Trainer:
         else:
             reward = self.eval_race.reward_function.source or DEFAULT_REWARD_FILE
             self.run.create(config.to_dict(), Path(reward), self.metadata)
+        self.curriculum = SpeedCurriculum.start(self.actions.max_speed, config.speed_curriculum)
+        if self.progress.speed_cap:  # a resumed run goes on at the stage it had reached
+            self.curriculum.cap = self.progress.speed_cap
+        self._apply_speed_cap()
         self.episodes_log = CsvLog(self.run.episodes_csv, EPISODE_COLUMNS)
         self.iterations_log = CsvLog(self.run.iterations_csv, ITERATION_COLUMNS)
         self._stop_signal: str | None = None
@@ -158,6 +168,8 @@ class Trainer:
                     reason = "interrupted"
                     break
                 losses = ppo.update(self.model, self.optimizer, batch, self.hp, self.generator)
+                if self.curriculum.update(_completion_rate(finished)):
+                    self._apply_speed_cap()
                 p.iteration += 1
                 p.samples += len(batch)
                 p.episodes += len(finished)
@@ -202,6 +214,11 @@ class Trainer:
                 self._writer.close()
         self._save(self.run.latest)
         return Outcome(reason, p, self.run, eval_summary)
+
+    def _apply_speed_cap(self) -> None:
+        self.progress.speed_cap = self.curriculum.cap
+        for race in self.env.unwrapped.races:
+            race.limit_speed(None if self.curriculum.done else self.curriculum.cap)
 
     def _start_cars(self) -> _Cars:
         obs, _ = self.env.reset(seed=self.config.seed + self.progress.iteration)
@@ -291,8 +308,7 @@ class Trainer:
         row = {"iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s, "episodes": len(finished),
                "mean_reward": float(np.mean([r["reward"] for r in finished])) if finished else None,
                "mean_progress": float(np.mean([r["progress"] for r in finished])) if finished else None,
-               "completion_rate": (sum(r["status"] == episode.LAP_COMPLETE for r in finished) / len(finished)
-                                   if finished else None),
+               "completion_rate": _completion_rate(finished) if finished else None, "speed_cap": p.speed_cap,
                "samples_per_s": samples / max(seconds, 1e-9), **losses, **eval_row}
         self.iterations_log.write(row)
         self._tensorboard({f"train/{k}": v for k, v in row.items()
@@ -312,7 +328,7 @@ class Trainer:
         prog = np.mean([r["progress"] for r in finished]) if finished else 0.0
         done = np.mean([r["status"] == episode.LAP_COMPLETE for r in finished]) if finished else 0.0
         best = f"{p.eval.best_lap_time_s:.2f}s" if math.isfinite(p.eval.best_lap_time_s) else "-"
-        return f"it {p.iteration} progress {prog:.0f}% laps {100 * done:.0f}% best lap {best}"
+        return f"it {p.iteration} progress {prog:.0f}% laps {100 * done:.0f}% top {p.speed_cap:.1f} m/s best lap {best}"
 
     def _save(self, path: Path) -> None:
         checkpoint.save({
