@@ -9,11 +9,14 @@ from gymnasium.utils.env_checker import check_env
 
 import racer_agent  # noqa: F401
 from racer_agent.env import episode
-from racer_agent.env.actions import ActionSpace, ActionSpaceError
+from racer_agent.env.actions import DEFAULT_ACTIONS, ActionSpace, ActionSpaceError
 from racer_agent.env.reward_function import RewardFunctionError
 from racer_agent.env.time_trial import TimeTrialEnv
 from racer_agent.evaluation.scripted import CentreLineDriver, choose_action
 
+SLOW_STRAIGHT = [{"steering_angle": 0, "speed": 1.0}]  # stays on the road for the few steps a test drives
+# Five angles at 1 and 2 m/s: what the scripted centre-line driver needs to hold 1 m/s in a corner.
+FINE_STEERING = [{"steering_angle": a, "speed": v} for v in (1.0, 2.0) for a in (-30.0, -15.0, 0.0, 15.0, 30.0)]
 REFERENCE_KEYS = {
     "all_wheels_on_track", "x", "y", "heading", "distance_from_center", "is_left_of_center", "progress",
     "steps", "speed", "steering_angle", "track_width", "track_length", "waypoints", "closest_waypoints",
@@ -45,11 +48,11 @@ def test_env_checker_passes():
 def test_make_by_module_path_and_spaces():
     env = gym.make("racer_agent:racer/TimeTrial-v0", track="oval", camera={"grayscale": False})
     assert env.observation_space.shape == (120, 160, 3)
-    assert env.action_space.n == 10
+    assert env.action_space.n == len(DEFAULT_ACTIONS)
 
 
 def test_scripted_driver_laps_and_params_follow_the_reference():
-    env = gym.make("racer/TimeTrial-v0", track="circuit")
+    env = gym.make("racer/TimeTrial-v0", track="circuit", action_space=FINE_STEERING)
     history, terminated, truncated = run_episode(env, options={"start": 0.0})
     final = history[-1][1]
     assert terminated and not truncated and final["episode_status"] == episode.LAP_COMPLETE
@@ -68,7 +71,7 @@ def test_scripted_driver_laps_and_params_follow_the_reference():
 
 
 def test_progress_wraps_at_the_finish_line():
-    env = gym.make("racer/TimeTrial-v0", track="oval")
+    env = gym.make("racer/TimeTrial-v0", track="oval", action_space=FINE_STEERING)
     history, *_ = run_episode(env, options={"start": 0.9})
     progress = [info["progress"] for _, info in history]
     assert history[-1][1]["episode_status"] == episode.LAP_COMPLETE
@@ -78,7 +81,7 @@ def test_progress_wraps_at_the_finish_line():
 
 
 def test_closest_waypoints_bracket_the_car():
-    env = gym.make("racer/TimeTrial-v0", track="technical")
+    env = gym.make("racer/TimeTrial-v0", track="technical", action_space=FINE_STEERING)
     history, *_ = run_episode(env, options={"start": 0.3}, limit=200)
     for _, info in history:
         p = info["params"]
@@ -90,7 +93,7 @@ def test_closest_waypoints_bracket_the_car():
 
 
 def test_reverse_direction_laps_with_reversed_waypoints():
-    env = gym.make("racer/TimeTrial-v0", track="circuit", direction="reverse")
+    env = gym.make("racer/TimeTrial-v0", track="circuit", direction="reverse", action_space=FINE_STEERING)
     history, _terminated, _ = run_episode(env, options={"start": 0.0})
     assert history[-1][1]["episode_status"] == episode.LAP_COMPLETE
     p = history[0][1]["params"]
@@ -157,7 +160,7 @@ def test_same_seed_same_actions_same_observations():
         frames, rewards = [obs], []
         rng = np.random.default_rng(0)
         for _ in range(60):
-            obs, r, term, trunc, _ = env.step(int(rng.integers(10)))
+            obs, r, term, trunc, _ = env.step(int(rng.integers(env.action_space.n)))
             frames.append(obs)
             rewards.append(r)
             if term or trunc:
@@ -227,14 +230,14 @@ def test_route_file_track_and_rgb_render(reinvent_base):
 
 
 def test_vector_env_autoresets_next_step():
-    envs = gym.make_vec("racer/TimeTrial-v0", num_envs=4, track="oval", max_steps=10)
+    envs = gym.make_vec("racer/TimeTrial-v0", num_envs=4, track="oval", max_steps=10, action_space=SLOW_STRAIGHT)
     assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
     obs, info = envs.reset(seed=0)
     assert obs.shape == (4, 120, 160, 1)
     for _step in range(10):
-        obs, rewards, terminated, truncated, info = envs.step(np.full(4, 2))
+        obs, rewards, terminated, truncated, info = envs.step(np.zeros(4, np.int64))
     assert truncated.all() and not terminated.any()
-    obs, rewards, terminated, truncated, info = envs.step(np.full(4, 2))
+    obs, rewards, terminated, truncated, info = envs.step(np.zeros(4, np.int64))
     assert (rewards == 0).all() and list(info["episode_status"]) == [episode.PREPARE] * 4
-    single = gym.make("racer/TimeTrial-v0", track="oval")
+    single = gym.make("racer/TimeTrial-v0", track="oval", action_space=SLOW_STRAIGHT)
     assert envs.single_observation_space == single.observation_space

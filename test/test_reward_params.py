@@ -119,12 +119,12 @@ def test_open_track_progress_over_the_whole_length(tmp_path):
     path = tmp_path / "straight.npy"
     side = np.array([0.0, 0.4])
     np.save(path, np.hstack([c, c + side, c - side]))
-    env = TimeTrialEnv(track=str(path))
+    env = TimeTrialEnv(track=str(path), action_space=[{"steering_angle": 0.0, "speed": 1.0}])
     env.reset(seed=0, options={"start": 0.5})
-    p = env.step(2)[4]["params"]
+    p = env.step(0)[4]["params"]
     assert p["progress"] == pytest.approx(100 * 0.14 / 3.0)  # counted from the origin, over all 3 m
     for _ in range(200):
-        _obs, _r, terminated, _tr, info = env.step(2)  # straight on
+        _obs, _r, terminated, _tr, info = env.step(0)  # straight on
         if terminated:
             break
     assert info["episode_status"] == "lap_complete", info  # the end of the road
