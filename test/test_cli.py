@@ -67,3 +67,30 @@ def test_bench_learn_reports_every_seed_and_true_medians(tmp_path):
             median = (values[0] + values[1]) / 2
             assert oval[learner][key] == (round(median, 3) if math.isfinite(median) else None)
         assert oval[learner]["every_seed_all_laps"] == all(r["final_completed"] == 3 for r in runs)
+
+
+def test_bench_generalize_evaluates_only_unseen_routes(tmp_path, route_files):
+    from racer_agent.bench import generalize
+
+    folder = route_files[0].parent
+    trained = [str(folder / f"{name}.npy") for name in generalize.RECIPE_TRACKS]
+    unseen = generalize.unseen_routes(folder, trained)
+    stems = {p.stem for p in unseen}
+    assert not stems & set(generalize.RECIPE_TRACKS)
+    assert "reinvent_base" not in stems and "2022_april_open" in stems
+    assert len(unseen) + len(generalize.RECIPE_TRACKS) <= len(route_files)
+    rows = [{"track": "a", "completed_laps": 3, "off_track": 1, "mean_lap_time_s": 9.0, "lap_time_over_reference": 1.5},
+            {"track": "b", "completed_laps": 2, "off_track": 4, "mean_lap_time_s": 9.0, "lap_time_over_reference": 1.9},
+            {"track": "c", "error": "route refused"}]
+    assert generalize.summarise(rows) == {"routes": 2, "refused": 1, "completed_routes": 1, "completed_share": 0.5,
+                                          "median_lap_time_over_reference": 1.5, "off_track_total": 5}
+
+    out = run("bench", "generalize", "--json", "--routes", str(folder), "--minutes", "0.05", "--limit", "1",
+              timeout=600)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["unseen_routes"] == 1 and result["train_tracks"] == list(generalize.RECIPE_TRACKS)
+    for key in ("plain", "randomized"):
+        (route,) = result[key]["per_route"]
+        assert route["track"] == unseen[0].stem and 0 <= route["completed_laps"] <= 3
+        assert result[key]["completed_share"] in (0.0, 1.0)

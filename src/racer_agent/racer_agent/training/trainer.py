@@ -168,8 +168,6 @@ class Trainer:
                     reason = "interrupted"
                     break
                 losses = ppo.update(self.model, self.optimizer, batch, self.hp, self.generator)
-                if self.curriculum.update(_completion_rate(finished)):
-                    self._apply_speed_cap()
                 p.iteration += 1
                 p.samples += len(batch)
                 p.episodes += len(finished)
@@ -189,6 +187,8 @@ class Trainer:
                     self._save(self.run.latest)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
                 self._log_iteration(finished, losses, len(batch), time.perf_counter() - iteration_start, eval_row)
+                if self.curriculum.update(_completion_rate(finished)):  # the next iteration drives faster
+                    self._apply_speed_cap()
                 bar.n = min(int(p.wall_s - wall_at_start), bar.total)
                 bar.set_postfix_str(self._postfix(finished))
 
