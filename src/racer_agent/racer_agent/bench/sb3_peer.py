@@ -25,6 +25,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from torch.nn import functional as F
 
 import racer_agent  # noqa: F401  (registers the env)
+from racer_agent.env.actions import ActionSpace
 from racer_agent.env.episode import LAP_COMPLETE
 from racer_agent.training import ppo
 from racer_agent.training.config import TrainConfig
@@ -55,12 +56,14 @@ def settings(cfg: TrainConfig, ent_coef: float, rollout_samples: int = ROLLOUT_S
     """The SB3 PPO arguments for a racer config, printed with the benchmark's results."""
     hp = cfg.hyperparameters
     arch = ARCHITECTURES[cfg.network]
+    continuous = ActionSpace.from_spec(cfg.actions).kind == "continuous"
     return {"policy": "CnnPolicy", "n_envs": cfg.num_cars, "n_steps": max(1, rollout_samples // cfg.num_cars),
             "batch_size": hp.batch_size, "n_epochs": hp.num_epochs, "learning_rate": hp.lr,
             "gamma": hp.discount_factor, "gae_lambda": ppo.GAE_LAMBDA, "clip_range": ppo.CLIP_EPSILON,
             "ent_coef": ent_coef, "vf_coef": ppo.VALUE_COEF, "max_grad_norm": ppo.MAX_GRAD_NORM,
             "policy_kwargs": {"features_extractor_class": "RacerFeatures", "network": cfg.network, "net_arch": [],
-                              "share_features_extractor": arch.shared_trunk, "log_std_init": -0.5}}
+                              "share_features_extractor": arch.shared_trunk,
+                              **({"log_std_init": -0.5} if continuous else {})}}  # racer's initial std
 
 
 def _env(cfg: TrainConfig, start_offset: float) -> gym.Env:
@@ -88,8 +91,6 @@ def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation, probe
     kwargs = dict(args["policy_kwargs"])
     kwargs["features_extractor_class"] = RacerFeatures
     kwargs["features_extractor_kwargs"] = {"network": kwargs.pop("network")}
-    if isinstance(env.action_space, gym.spaces.Discrete):
-        kwargs.pop("log_std_init")
     model = PPO(args["policy"], env, n_steps=args["n_steps"], batch_size=args["batch_size"],
                 n_epochs=args["n_epochs"], learning_rate=args["learning_rate"], gamma=args["gamma"],
                 gae_lambda=args["gae_lambda"], clip_range=args["clip_range"], ent_coef=ent_coef,
