@@ -49,7 +49,7 @@ def test_sb3_peer_learns_what_the_reward_asks_for(tmp_path):
     reward.write_text(LEFT_REWARD)
     cfg = config.load(track="oval", reward=str(reward), num_cars=4, steps=6000, eval_every_samples=2000,
                       eval_laps=1, torch_threads=1, seed=0, hyperparameters={"batch_size": 128})
-    evaluation = GreedyEvaluation(cfg.tracks, 1, reward_function=str(reward))
+    evaluation = GreedyEvaluation(cfg.tracks, 1, **cfg.race_options())
     frames = np.stack([gym.make("racer/TimeTrial-v0", track="oval", start_offset=f).reset(seed=0)[0]
                        for f in np.linspace(0, 0.9, 8)])
     out = sb3_peer.train(cfg, 0.0, evaluation, probe=frames, rollout_samples=256)

@@ -21,8 +21,6 @@ from racer_agent.training import config as train_config
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.trainer import Trainer
 
-DEFAULT_TRACKS = ("circuit", "../shared/deepracer_tracks/reinvent_base.npy")
-
 
 def run_racer(track: str, seed: int, minutes: float, workdir: Path) -> dict:
     cfg = train_config.load(track=track, seed=seed, minutes=minutes)
@@ -38,8 +36,7 @@ def run_sb3(track: str, seed: int, minutes: float, ent_coef: float) -> tuple[dic
     from racer_agent.bench import sb3_peer
 
     cfg = train_config.load(track=track, seed=seed, minutes=minutes)
-    race = dict(reward_function=cfg.reward, action_space=cfg.actions, camera=cfg.camera, max_steps=cfg.max_steps)
-    out = sb3_peer.train(cfg, ent_coef, GreedyEvaluation(cfg.tracks, cfg.eval_laps, **race))
+    out = sb3_peer.train(cfg, ent_coef, GreedyEvaluation(cfg.tracks, cfg.eval_laps, **cfg.race_options()))
     return _row(out["state"], out["final"], out["samples"], out["wall_s"], out["stopped"]), out["settings"]
 
 
@@ -71,7 +68,7 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
             tqdm(total=len(tracks) * seeds * (1 + len(peers)), desc="bench learn") as bar:
         for track in tracks:
             cfg = train_config.load(track=track)
-            evaluation = GreedyEvaluation(cfg.tracks, cfg.eval_laps, action_space=cfg.actions)
+            evaluation = GreedyEvaluation(cfg.tracks, cfg.eval_laps, **cfg.race_options())
             reference = evaluation.references[0]
             runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers}}
             for seed in range(seeds):

@@ -67,8 +67,8 @@ def settings(cfg: TrainConfig, ent_coef: float, rollout_samples: int = ROLLOUT_S
 
 
 def _env(cfg: TrainConfig, start_offset: float) -> gym.Env:
-    return gym.make("racer/TimeTrial-v0", track=cfg.tracks[0], reward_function=cfg.reward, action_space=cfg.actions,
-                    camera=cfg.camera, max_steps=cfg.max_steps, direction=cfg.direction, start_offset=start_offset)
+    return gym.make("racer/TimeTrial-v0", track=cfg.tracks[0], direction=cfg.direction, start_offset=start_offset,
+                    **cfg.race_options())
 
 
 def action_probabilities(model: PPO, frames: np.ndarray) -> np.ndarray:

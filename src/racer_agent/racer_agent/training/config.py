@@ -114,6 +114,11 @@ class TrainConfig:
             if self.randomize:
                 raise ConfigError("sim gazebo does not randomise: the world's look is its ground texture")
 
+    def race_options(self) -> dict:
+        """The task every car of this run drives (RaceConfig fields), training, evaluation and SB3 peer alike."""
+        return dict(reward_function=self.reward, action_space=self.actions, camera=self.camera,
+                    max_steps=self.max_steps)
+
     @property
     def tracks(self) -> list[str]:
         return [self.track] if isinstance(self.track, str) else list(self.track)

@@ -121,8 +121,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
 
-        race = dict(reward_function=config.reward, action_space=config.actions, camera=config.camera,
-                    max_steps=config.max_steps)
+        race = config.race_options()
         self.env = _training_env(config, race)
         self.evaluation = GreedyEvaluation(config.tracks, config.eval_laps, **race)
         self.eval_race = self.evaluation.races[0]
