@@ -94,7 +94,10 @@ def _drive_scripted(args) -> int:
 
 def _train(args) -> int:
     overrides = dict(track=_train_tracks(args), reward=args.reward, actions=args.actions, minutes=args.minutes,
-                     steps=args.steps, seed=args.seed, num_cars=args.cars, direction=args.direction)
+                     steps=args.steps, seed=args.seed, num_cars=args.cars, direction=args.direction,
+                     workers=args.workers, ray_address=args.ray_address)
+    if args.ray_address and not args.workers:
+        raise ValueError("--ray-address needs --workers N: the rollout actors to start on that cluster")
     if args.sim == "ros":
         return _train_through_ros(args)
     if args.sim == "gazebo":  # a running `gz sim -s WORLD` (the Docker image's compose does this)
@@ -297,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes; "
                             "gazebo: a running Gazebo server (gz sim -s WORLD, car spawned), stepped in lock-step")
     train.add_argument("--world", help="--sim gazebo: the world.sdf the Gazebo server runs")
+    train.add_argument("--workers", type=int,
+                       help="step the cars in N Ray actors (cars split between them); without it Ray is not used")
+    train.add_argument("--ray-address", help="with --workers: join this Ray cluster (HOST:PORT, or auto for the "
+                       "one `ray start` began here); default: a private one in this process")
     train.set_defaults(func=_train)
 
     sim = sub.add_parser("sim", help="run the simulator node (racer_sim_node) with config/sim.yaml")

@@ -80,6 +80,8 @@ class TrainConfig:
     steps: int | None = None  # environment-step (sample) budget
     seed: int = 0
     torch_threads: int = 2
+    workers: int = 0  # Ray actors stepping the cars (split between them); 0: the cars step in this process
+    ray_address: str = ""  # with workers: the Ray cluster to join (HOST:PORT or auto); "": a private one here
     sim: str = "embedded"  # embedded (in process), ros (lock-step simulator nodes, one per car) or gazebo
     sim_timeout_s: float = 5.0  # ros, gazebo: a simulator silent this long is an error
     gazebo_world: str = ""  # gazebo: the world.sdf the running `gz sim` servers loaded (one per car)
@@ -104,6 +106,11 @@ class TrainConfig:
             raise ConfigError("eval_every_samples must be >= 0 and patience_evals >= 1")
         if self.minutes <= 0 or (self.steps is not None and self.steps <= 0):
             raise ConfigError("the training budget (minutes, steps) must be positive")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be >= 0, got {self.workers}")
+        if self.workers and self.num_cars < self.workers * len(self.tracks):
+            raise ConfigError(f"{self.workers} workers on {len(self.tracks)} track(s) need at least "
+                              f"{self.workers * len(self.tracks)} cars, got num_cars {self.num_cars}")
         if self.sim not in ("embedded", "ros", "gazebo"):
             raise ConfigError(f"sim must be embedded, ros or gazebo, got {self.sim!r}")
         if self.sim == "ros" and self.randomize:

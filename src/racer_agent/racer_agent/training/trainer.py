@@ -1,45 +1,39 @@
 """DeepRacer-style PPO training on the embedded simulator, in one readable loop.
 
-An iteration (DeepRacer's "policy training iteration"): the N cars of one batched env drive with
-the stochastic policy until `num_episodes_between_training` episodes have ended (at most
-`max_samples_per_iteration` samples), then PPO runs `num_epochs` over the rollout. Every
+An iteration (DeepRacer's "policy training iteration"): the N training cars drive with the
+stochastic policy until `num_episodes_between_training` episodes have ended (at most
+`max_samples_per_iteration` samples), then PPO runs `num_epochs` over the rollout. The cars are
+one batched env in this process, or shares of them on Ray actors (`workers`, rollout.py and
+distributed.py): the loop is the same. Every
 `eval_every_samples` samples the greedy policy drives `eval_laps` laps from evenly spaced starts;
 the best evaluation is kept as `best.pt`. Every decision that shapes a run is counted in samples
 and evaluations, never in wall seconds, so a run repeats on a busy machine; the wall-clock budget
 only ends it.
-
-Shapes: T steps x N cars per rollout; frames (T, N, C, h, w) already prepared for the network
-(downscaled once, not once per epoch); everything else (T, N).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import torch
 from tqdm import tqdm
 
-import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.env import episode
 from racer_agent.env.actions import ActionSpace
-from racer_agent.env.multi_track import MultiTrackVectorEnv, split_cars
-from racer_agent.env.race import SimulatorFactory
 from racer_agent.env.reward_function import DEFAULT_REWARD_FILE, RewardFunctionError
 from racer_agent.evaluation import model_metadata
 from racer_agent.evaluation.policy import TorchPolicy, build_model
 from racer_agent.training import checkpoint, ppo
-from racer_agent.training.advantage import gae
 from racer_agent.training.config import TrainConfig
 from racer_agent.training.curriculum import SpeedCurriculum
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
+from racer_agent.training.rollout import RolloutWorker, Share
 from racer_agent.training.run_directory import EPISODE_COLUMNS, ITERATION_COLUMNS, CsvLog, RunDirectory
 from racer_core.simulator_errors import SimulatorUnavailable
 
@@ -67,43 +61,11 @@ class Progress:
 
 
 @dataclass
-class _Cars:
-    """What carries over from one rollout to the next for the N training cars."""
-
-    obs: torch.Tensor  # (N, C, h, w) prepared frames
-    needs_reset: torch.Tensor  # (N,) bool: the next step is an autoreset step
-    returns: np.ndarray  # (N,) reward of each car's current episode so far
-    steps: np.ndarray  # (N,) steps of each car's current episode so far
-
-
-@dataclass
 class Outcome:
     reason: str  # time budget, step budget, converged, interrupted
     progress: Progress
     run: RunDirectory
     last_eval: dict = field(default_factory=dict)
-
-
-def _simulator(config: TrainConfig) -> SimulatorFactory | None:
-    """None: the embedded simulator in this process; ros: one lock-step simulator node per car;
-    gazebo: the paused Gazebo world stepped over gz-transport."""
-    if config.sim == "ros":
-        from racer_agent.ros.simulator import RosSimulator
-
-        return functools.partial(RosSimulator, timeout_s=config.sim_timeout_s)
-    if config.sim == "gazebo":
-        from racer_agent.gazebo.simulator import GazeboSimulator
-
-        return functools.partial(GazeboSimulator, world=config.gazebo_world, timeout_s=config.sim_timeout_s)
-    return None
-
-
-def _training_env(config: TrainConfig, race: dict) -> gym.vector.VectorEnv:
-    """One batched env on one track, or the cars spread over several tracks."""
-    common = dict(randomize=config.randomize, simulator=_simulator(config), direction=config.direction, **race)
-    if len(config.tracks) == 1:
-        return gym.make_vec("racer/TimeTrial-v0", num_envs=config.num_cars, track=config.tracks[0], **common)
-    return MultiTrackVectorEnv(config.tracks, config.num_cars, **common)
 
 
 def _completion_rate(finished: list[dict]) -> float:
@@ -121,15 +83,12 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
 
-        race = config.race_options()
-        self.env = _training_env(config, race)
-        self.evaluation = GreedyEvaluation(config.tracks, config.eval_laps, **race)
+        self.evaluation = GreedyEvaluation(config.tracks, config.eval_laps, **config.race_options())
         self.eval_race = self.evaluation.races[0]
         self.actions: ActionSpace = self.eval_race.actions
-        counts = split_cars(config.num_cars, len(config.tracks))
-        self.car_tracks = [r.track.name for r, n in zip(self.evaluation.races, counts, strict=True) for _ in range(n)]
         camera = self.eval_race.camera
         self.model = build_model(config.network, camera.shape, self.actions)
+        self.rollouts = self._rollouts()
         self.optimizer = ppo.make_optimizer(self.model, self.hp)
         self.metadata = model_metadata.build(self.actions, config.network, camera)
         self.progress = Progress()
@@ -153,7 +112,7 @@ class Trainer:
         session_start = time.perf_counter()
         wall_at_start, samples_at_start = p.wall_s, p.samples
         budget_s = cfg.minutes * 60.0
-        cars = self._start_cars()
+        self.rollouts.start(cfg.seed + p.iteration)
         eval_summary: dict = {}
         reason = "time budget"
         bar = tqdm(total=int(budget_s), unit="s", disable=not self.show_progress, dynamic_ncols=True,
@@ -162,7 +121,8 @@ class Trainer:
         try:
             while True:
                 iteration_start = time.perf_counter()
-                batch, finished = self._collect(cars)
+                rollout = self.rollouts.collect(self.hp.discount_factor, stop=lambda: self._stop_signal is not None)
+                batch, finished = rollout.batch, rollout.finished
                 if self._stop_signal:
                     reason = "interrupted"
                     break
@@ -171,9 +131,9 @@ class Trainer:
                 p.samples += len(batch)
                 p.episodes += len(finished)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
-                for row in finished:
-                    self.episodes_log.write({**row, "iteration": p.iteration, "samples": p.samples,
-                                             "wall_s": p.wall_s})
+                for i, row in enumerate(finished):
+                    self.episodes_log.write({**row, "episode": p.episodes - len(finished) + i,
+                                             "iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s})
 
                 eval_row: dict = {}
                 if p.samples - p.last_eval_samples >= cfg.eval_every_samples:
@@ -204,7 +164,7 @@ class Trainer:
             self._save(self.run.latest)  # the model is fine, the reward function or simulator is not: keep the work
             raise
         finally:
-            self.env.close()
+            self.rollouts.close()
             self._restore_signal_handlers(previous)
             bar.close()
             self.episodes_log.close()
@@ -214,65 +174,17 @@ class Trainer:
         self._save(self.run.latest)
         return Outcome(reason, p, self.run, eval_summary)
 
+    def _rollouts(self):
+        """The cars in this process (one worker sharing the learner's network), or on Ray actors."""
+        if self.config.workers:
+            from racer_agent.training.distributed import RayRollouts
+
+            return RayRollouts(self.config, self.model, self.config.workers, self.config.ray_address)
+        return RolloutWorker(self.config, Share.split(self.config, 1)[0], self.model)
+
     def _apply_speed_cap(self) -> None:
         self.progress.speed_cap = self.curriculum.cap
-        for race in self.env.unwrapped.races:
-            race.limit_speed(None if self.curriculum.done else self.curriculum.cap)
-
-    def _start_cars(self) -> _Cars:
-        obs, _ = self.env.reset(seed=self.config.seed + self.progress.iteration)
-        n = self.config.num_cars
-        return _Cars(obs=self.model.prepare(torch.from_numpy(obs)), needs_reset=torch.zeros(n, dtype=torch.bool),
-                     returns=np.zeros(n), steps=np.zeros(n, np.int64))
-
-    def _collect(self, cars: _Cars) -> tuple[ppo.Batch, list[dict]]:
-        """Drive the stochastic policy until enough episodes ended; the rollout as a PPO batch."""
-        cfg, hp = self.config, self.hp
-        frames, actions, logprobs, values, rewards, terminated, ended, valid = ([] for _ in range(8))
-        finished: list[dict] = []
-        while True:
-            with torch.no_grad():
-                actor_out, value = self.model(cars.obs)  # (N, K|2), (N,)
-                dist = self.model.distribution(actor_out)
-                action = dist.sample()  # (N,) or (N, 2)
-                logprob = dist.log_prob(action)  # (N,)
-            next_obs, reward, term, trunc, info = self.env.step(action.numpy())
-            frames.append(cars.obs)
-            actions.append(action)
-            logprobs.append(logprob)
-            values.append(value)
-            rewards.append(torch.as_tensor(reward, dtype=torch.float32))
-            terminated.append(torch.as_tensor(term))
-            ended.append(torch.as_tensor(term | trunc))
-            valid.append(~cars.needs_reset)  # an autoreset step ignored the action: not a sample
-            counted = ~cars.needs_reset.numpy()
-            cars.returns += np.where(counted, reward, 0.0)
-            cars.steps += counted
-            for car in np.nonzero(term | trunc)[0]:
-                finished.append(self._episode_row(car, cars.returns[car], cars.steps[car], info))
-                cars.returns[car], cars.steps[car] = 0.0, 0
-            cars.needs_reset = ended[-1]
-            cars.obs = self.model.prepare(torch.from_numpy(next_obs))
-            if (len(finished) >= hp.num_episodes_between_training or self._stop_signal
-                    or len(frames) * cfg.num_cars >= cfg.max_samples_per_iteration):
-                break
-        with torch.no_grad():
-            _, last_value = self.model(cars.obs)  # V of the state after the last step (bootstraps truncation)
-
-        values_t = torch.stack(values)  # (T, N)
-        next_values = torch.cat([values_t[1:], last_value[None]])  # (T, N): V(s_{t+1})
-        advantages, returns = gae(torch.stack(rewards), values_t, next_values, torch.stack(terminated),
-                                  torch.stack(ended), hp.discount_factor, ppo.GAE_LAMBDA)
-        mask = torch.stack(valid).flatten()  # (T*N,)
-        batch = ppo.Batch(
-            frames=torch.stack(frames).flatten(0, 1)[mask],  # (S, C, h, w) prepared
-            actions=torch.stack(actions).flatten(0, 1)[mask],  # (S,) or (S, 2)
-            logprobs=torch.stack(logprobs).flatten()[mask],
-            values=values_t.flatten()[mask],
-            advantages=advantages.flatten()[mask],
-            returns=returns.flatten()[mask],
-        )
-        return batch, finished
+        self.rollouts.limit_speed(None if self.curriculum.done else self.curriculum.cap)
 
     # ---------------------------------------------------------------------------- evaluation
     def _evaluate(self) -> dict:
@@ -295,13 +207,6 @@ class Trainer:
         return summary
 
     # ------------------------------------------------------------------------- bookkeeping
-    def _episode_row(self, car: int, reward: float, steps: int, info: dict) -> dict:
-        status = info["episode_status"][car]
-        return {"episode": self.progress.episodes, "phase": "train", "car": int(car), "track": self.car_tracks[car],
-                "reward": float(reward),
-                "progress": float(info["progress"][car]), "status": status, "steps": int(steps),
-                "lap_time_s": float(info["lap_time"][car]) if status == episode.LAP_COMPLETE else None}
-
     def _log_iteration(self, finished: list[dict], losses: dict, samples: int, seconds: float, eval_row: dict):
         p = self.progress
         row = {"iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s, "episodes": len(finished),
