@@ -8,6 +8,8 @@ import pytest
 # Before anything can start rclpy: discovery on loopback only, and a domain of this run's own.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("ROS_DOMAIN_ID", str(os.getpid() % 90 + 10))
+# Ray (test_distributed, test_sweep) likewise: its clusters listen and connect on 127.0.0.1 only.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_TRACKS = ROOT.parent / "shared" / "deepracer_tracks"

@@ -83,10 +83,12 @@ def test_rollout_keeps_every_real_step_and_drops_only_autoreset_steps(tmp_path):
     cfg = config.load(track="oval", num_cars=3, eval_laps=1, max_steps=6, steps=10_000, torch_threads=1,
                       hyperparameters={"num_episodes_between_training": 7, "batch_size": 16})
     trainer = Trainer(cfg, tmp_path / "run", show_progress=False)
-    cars = trainer._start_cars()
-    batch, finished = trainer._collect(cars)
+    worker = trainer.rollouts
+    worker.start(seed=0)
+    rollout = worker.collect(gamma=0.99)
+    batch, finished = rollout.batch, rollout.finished
     assert len(finished) >= 7
-    driven = sum(row["steps"] for row in finished) + int(cars.steps.sum())  # ended + still running
+    driven = sum(row["steps"] for row in finished) + int(worker.cars.steps.sum())  # ended + still running
     assert len(batch) == driven
     assert all(row["steps"] <= 6 for row in finished)
     assert any(row["status"] == "time_up" for row in finished)

@@ -73,7 +73,7 @@ def test_ppo_learns_what_the_reward_asks_for(tmp_path):
     reward.write_text(LEFT_REWARD)
     trainer = Trainer(small_config(tmp_path, reward=str(reward), steps=6000), tmp_path / "run", show_progress=False)
     left = torch.tensor([a[0] > 0 for a in trainer.actions.table])
-    frames = torch.from_numpy(trainer.env.reset(seed=1)[0])
+    frames = torch.from_numpy(trainer.rollouts.env.reset(seed=1)[0])
     before = left_share(trainer.model, frames, left)
     trainer.train()
     after = left_share(trainer.model, frames, left)
@@ -233,7 +233,7 @@ def test_continuous_actions_learn_what_the_reward_asks_for_and_export(tmp_path):
     actions = {"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 1.0, "high": 2.0}}
     trainer = Trainer(small_config(tmp_path, actions=actions, reward=str(reward), steps=4000), tmp_path / "run",
                       show_progress=False)
-    frames = torch.from_numpy(trainer.env.reset(seed=1)[0])
+    frames = torch.from_numpy(trainer.rollouts.env.reset(seed=1)[0])
     with torch.no_grad():
         before = trainer.model.actor(frames)[:, 0].mean().item()  # greedy steering, -1 right .. +1 left
     trainer.train()
@@ -268,15 +268,15 @@ def test_training_cars_drive_the_capped_space_and_evaluation_the_full_one(tmp_pa
     trainer = Trainer(small_config(tmp_path, steps=300), tmp_path / "run", show_progress=False)
     top = trainer.actions.max_speed
     assert top == 4.0 and trainer.progress.speed_cap == 2.0
-    train_race = trainer.env.unwrapped.races[0]
+    train_race = trainer.rollouts.env.unwrapped.races[0]
     assert train_race.actions.max_speed == 2.0 and trainer.eval_race.actions.max_speed == top
     fastest = int(np.argmax(trainer.actions.table[:, 1]))
-    trainer.env.reset(seed=0)
-    _obs, _r, _term, _trunc, info = trainer.env.step(np.full(4, fastest))
-    _obs, _r, _term, _trunc, info = trainer.env.step(np.full(4, fastest))
+    trainer.rollouts.env.reset(seed=0)
+    _obs, _r, _term, _trunc, info = trainer.rollouts.env.step(np.full(4, fastest))
+    _obs, _r, _term, _trunc, info = trainer.rollouts.env.step(np.full(4, fastest))
     assert {p["speed"] for p in info["params"] if p is not None} == {2.0}  # what the reward function is told
     trainer.curriculum.cap = top - 0.05
     assert trainer.curriculum.update(1.0) and trainer.curriculum.done
     trainer._apply_speed_cap()
     assert train_race.actions.max_speed == top and trainer.progress.speed_cap == top
-    trainer.env.close()
+    trainer.rollouts.env.close()

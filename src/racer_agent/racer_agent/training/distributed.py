@@ -1,10 +1,11 @@
 """Rollouts on Ray actors: more cars than one machine's cores, on one machine or a cluster.
 
-Imported only with `--workers N`. Each actor holds a `RolloutWorker` (its share of the cars, its own
-env and a copy of the network). An iteration is synchronous, as DeepRacer's: the learner puts the
-weights in Ray's object store once, every actor collects its share with them, the learner merges
-the rollouts in worker order and runs PPO. Nothing depends on which actor finishes first, so a run
-with the same config, seed and worker count repeats.
+Imported only with `--workers N`, after `ray_cluster.prepare` (which settles Ray's address first).
+Each actor holds a `RolloutWorker` (its share of the cars, its own env and a copy of the network).
+An iteration is synchronous, as DeepRacer's: the learner puts the weights in Ray's object store
+once, every actor collects its share with them, the learner merges the rollouts in worker order
+and runs PPO. Nothing depends on which actor finishes first, so a run with the same config, seed
+and worker count repeats.
 
 Faults: an actor that dies (its process killed, its node lost) is restarted by Ray; the learner
 asks the new actor for the same share again, so what reaches PPO is always whole rollouts from
@@ -15,23 +16,19 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
+import time
 from collections.abc import Callable
 
 import ray
 import torch
-from ray.exceptions import GetTimeoutError, RayActorError
+from ray.exceptions import RayActorError
 
+from racer_agent.training import ray_cluster
 from racer_agent.training.config import TrainConfig
 from racer_agent.training.rollout import Rollout, RolloutWorker, Share, merge
 
 log = logging.getLogger(__name__)
-CONNECT_TIMEOUT_S = 5.0  # an address that does not answer within this is an error, not a hang
-MAX_RESTARTS_PER_ITERATION = 3  # a worker that dies this often in one iteration is a bug, not bad luck
-
-
-class ClusterUnreachable(ConnectionError):
-    """--ray-address names no Ray cluster this machine can reach."""
+RESTART_TIMEOUT_S = 120.0  # a dead worker not back within this (its node gone for good) ends the run
 
 
 def connect(address: str = "", num_cpus: int | None = None) -> bool:
@@ -39,27 +36,13 @@ def connect(address: str = "", num_cpus: int | None = None) -> bool:
     a private one in this process when there is none. True when this call started Ray here."""
     if ray.is_initialized():
         return False
-    if address and address != "auto":
-        _check_reachable(address)
+    ray_cluster.prepare(address)
     try:
         ray.init(address=address or None, num_cpus=None if address else num_cpus, include_dashboard=False,
-                 log_to_driver=True, configure_logging=False)
+                 configure_logging=False, **({} if address else {"_node_ip_address": "127.0.0.1"}))
     except ConnectionError as exc:
-        raise ClusterUnreachable(f"cannot join the Ray cluster at {address!r}: {exc}") from exc
+        raise ray_cluster.ClusterUnreachable(f"cannot join the Ray cluster at {address!r}: {exc}") from exc
     return True
-
-
-def _check_reachable(address: str) -> None:
-    host_port = address.split("://", 1)[-1]
-    host, _, port = host_port.rpartition(":")
-    if not host or not port.isdigit():
-        raise ClusterUnreachable(f"--ray-address must be HOST:PORT (e.g. 127.0.0.1:6379) or auto, got {address!r}")
-    try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        raise ClusterUnreachable(
-            f"no Ray cluster answers at {address} ({exc}); start one with `ray start --head --port {port}` "
-            "or leave out --ray-address to run a private one here") from exc
 
 
 @ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)
@@ -91,7 +74,7 @@ class RayRollouts:
         self.model = model  # the learner's: its weights are broadcast every iteration
         self.shares = Share.split(config, workers)
         self.actors = [RolloutActor.remote(config, share) for share in self.shares]
-        self.restarts = 0
+        self.recollected = 0
         self._cap: float | None = None
         self._seed = config.seed
 
@@ -114,17 +97,21 @@ class RayRollouts:
         return merge(rollouts)
 
     def _result(self, w: int, ref: ray.ObjectRef, args: tuple) -> Rollout:
-        """Worker w's whole rollout; a dead worker is restarted by Ray and asked again."""
-        for attempt in range(MAX_RESTARTS_PER_ITERATION + 1):
+        """Worker w's whole rollout. A worker that dies is restarted by Ray and asked again (while it
+        restarts, Ray answers 'unavailable'); `recollected` counts the shares collected again."""
+        deadline = None
+        while True:
             try:
                 return ray.get(ref)
-            except (RayActorError, GetTimeoutError) as exc:
-                if attempt == MAX_RESTARTS_PER_ITERATION:
-                    raise RuntimeError(f"rollout worker {w} died {attempt + 1} times in one iteration: {exc}") from exc
-                self.restarts += 1
-                log.warning("rollout worker %d died (%s); collecting its share again", w, type(exc).__name__)
+            except RayActorError as exc:
+                if deadline is None:
+                    self.recollected += 1
+                    deadline = time.monotonic() + RESTART_TIMEOUT_S
+                    log.warning("rollout worker %d died (%s); collecting its share again", w, type(exc).__name__)
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"rollout worker {w} died and did not come back: {exc}") from exc
+                time.sleep(0.2)
                 ref = self.actors[w].collect.remote(*args)
-        raise AssertionError("unreachable")
 
     def close(self) -> None:
         for actor in self.actors:

@@ -96,6 +96,22 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def read_values(path: Path) -> list[dict]:
+    """`read_csv` with numbers as int or float and empty cells as None."""
+    return [{k: _value(v) for k, v in row.items()} for row in read_csv(path)]
+
+
+def _value(text: str):
+    if text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _fmt(value) -> str:
     if value is None:
         return ""

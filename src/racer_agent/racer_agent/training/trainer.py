@@ -17,6 +17,7 @@ import dataclasses
 import math
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,8 +74,11 @@ def _completion_rate(finished: list[dict]) -> float:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True):
+    def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True,
+                 on_evaluation: Callable[[Progress, dict], None] | None = None):
+        """`on_evaluation(progress, summary)` hears every greedy evaluation (a sweep reports it to Tune)."""
         config.check()
+        self.on_evaluation = on_evaluation
         self.config = config
         self.hp = config.hyperparameters
         self.run = RunDirectory(out)
@@ -144,6 +148,8 @@ class Trainer:
                                 "eval_lap_time_s": eval_summary["mean_lap_time_s"],
                                 "eval_lap_over_reference": eval_summary["lap_time_over_reference"]}
                     self._save(self.run.latest)
+                    if self.on_evaluation is not None:
+                        self.on_evaluation(p, eval_summary)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
                 self._log_iteration(finished, losses, len(batch), time.perf_counter() - iteration_start, eval_row)
                 if self.curriculum.update(_completion_rate(finished)):  # the next iteration drives faster
@@ -177,6 +183,9 @@ class Trainer:
     def _rollouts(self):
         """The cars in this process (one worker sharing the learner's network), or on Ray actors."""
         if self.config.workers:
+            from racer_agent.training import ray_cluster
+
+            ray_cluster.prepare(self.config.ray_address)  # a bad address fails here, before Ray starts
             from racer_agent.training.distributed import RayRollouts
 
             return RayRollouts(self.config, self.model, self.config.workers, self.config.ray_address)

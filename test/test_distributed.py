@@ -1,0 +1,144 @@
+"""Rollouts on Ray actors, tested on a real two-node Ray cluster on loopback (ray.cluster_utils)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from test_training import LEFT_REWARD, TIMING_COLUMNS, left_share, small_config
+
+import racer_agent  # noqa: F401  (registers the env)
+from racer_agent.training.run_directory import RunDirectory, read_values
+from racer_agent.training.trainer import Trainer
+
+ray = pytest.importorskip("ray")
+
+LOOPBACK = "127.0.0.1"
+PROBE = torch.from_numpy(np.stack([gym.make("racer/TimeTrial-v0", track="oval", start_offset=f).reset(seed=1)[0]
+                                   for f in np.linspace(0, 0.9, 8)]))  # frames from around the track
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head and a second node, one CPU each, so two rollout actors land on two nodes."""
+    from ray.cluster_utils import Cluster
+
+    node = dict(num_cpus=1, object_store_memory=80 * 2**20, node_ip_address=LOOPBACK)
+    c = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    c.add_node(**node)
+    ray.init(address=c.address, _node_ip_address=LOOPBACK, include_dashboard=False, configure_logging=False)
+    c.wait_for_nodes()
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
+
+def _rows(run: RunDirectory, csv: str) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in read_values(getattr(run, csv))]
+
+
+def test_two_workers_on_two_nodes_learn_what_one_process_learns(cluster, tmp_path):
+    """The left-steering task of test_training: one process and two workers on two nodes, same seed.
+    Both must move the greedy policy onto the paid actions (the single process reaches > 0.8 in
+    6,000 samples) and earn the same reward per step at the end within 0.15: the workers' cars
+    draw other random numbers, and runs of one process with different seeds differ by about 0.1."""
+    reward = tmp_path / "left.py"
+    reward.write_text(LEFT_REWARD)
+    results = {}
+    for workers in (0, 2):
+        trainer = Trainer(small_config(tmp_path, reward=str(reward), steps=6000, workers=workers),
+                          tmp_path / f"w{workers}", show_progress=False)
+        if workers:
+            assert len(set(ray.get([a.pid.remote() for a in trainer.rollouts.actors]))) == 2
+            nodes = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+            assert len(nodes) == 2
+        trainer.train()
+        left = torch.tensor([a[0] > 0 for a in trainer.actions.table])
+        rows = read_values(trainer.run.iterations_csv)
+        train = [r for r in read_values(trainer.run.episodes_csv) if r["phase"] == "train"]
+        late = [r for r in train if r["iteration"] > rows[-1]["iteration"] - 2]  # the last two iterations
+        results[workers] = dict(left=left_share(trainer.model, PROBE, left),
+                                reward=sum(r["reward"] for r in late) / sum(r["steps"] for r in late),
+                                cars={r["car"] for r in train}, per_iteration=[r["episodes"] for r in rows])
+    one, two = results[0], results[2]
+    print(results)
+    assert one["left"] > 0.8 and two["left"] > 0.8, results
+    assert two["cars"] == one["cars"] == {0, 1, 2, 3}  # the workers drive the run's cars, interleaved
+    assert all(e >= 4 for e in two["per_iteration"])  # each iteration: both workers' whole shares
+    assert abs(one["reward"] - two["reward"]) / max(one["reward"], two["reward"]) < 0.15, results
+
+
+def test_same_seed_same_workers_same_run(cluster, tmp_path):
+    """Synchronous iterations merged in worker order: two workers repeat exactly, like one process."""
+    for name in ("a", "b"):
+        Trainer(small_config(tmp_path, steps=1200, seed=3, eval_every_samples=300, workers=2), tmp_path / name,
+                show_progress=False).train()
+    for csv in ("episodes_csv", "iterations_csv"):
+        a, b = (_rows(RunDirectory(tmp_path / n), csv) for n in ("a", "b"))
+        assert a == b and len(a) > 3
+
+
+KILLER = """
+import os, signal
+from pathlib import Path
+
+MARK = Path({mark!r})
+
+
+def reward_function(params):
+    # Ray worker processes only (not the learner, which runs the evaluations): the first to reach
+    # step 20 of an episode dies at once, in the middle of its rollout.
+    if os.getpid() != {driver} and params["steps"] >= 20 and not MARK.exists():
+        MARK.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 1.0
+"""
+
+
+def test_a_worker_killed_mid_rollout_is_restarted_and_its_share_collected_again(cluster, tmp_path):
+    mark = tmp_path / "killed"
+    reward = tmp_path / "killer.py"
+    reward.write_text(KILLER.format(mark=str(mark), driver=os.getpid()))
+    trainer = Trainer(small_config(tmp_path, reward=str(reward), steps=2000, workers=2), tmp_path / "run",
+                      show_progress=False)
+    before = trainer.rollouts.worker_pids()
+    outcome = trainer.train()
+    assert mark.exists() and int(mark.read_text()) in before  # a worker really died
+    assert trainer.rollouts.recollected == 1
+    assert outcome.reason == "step budget" and outcome.progress.samples >= 2000
+    # every iteration, the one with the kill included, got each worker's whole share (2 episodes):
+    # PPO waited for the restarted worker to collect its share again
+    train = [r for r in read_values(trainer.run.episodes_csv) if r["phase"] == "train"]
+    for iteration in range(1, outcome.progress.iteration + 1):
+        for w, share in enumerate(trainer.rollouts.shares):
+            ended = [r for r in train if r["iteration"] == iteration and r["car"] in share.cars]
+            assert len(ended) >= share.episodes, (iteration, w)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_cluster_is_a_clear_error_within_10_s(tmp_path):
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "racer_sim.cli", "train", "--track", "oval", "--cars", "2",
+                           "--steps", "100", "--workers", "2", "--ray-address", f"{LOOPBACK}:{_closed_port()}",
+                           "--out", str(tmp_path / "run"), "--quiet"], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - start < 10
+    assert done.returncode == 2
+    assert "no Ray cluster answers at 127.0.0.1:" in done.stderr and "ray start --head" in done.stderr
+
+
+def test_without_workers_ray_is_never_imported(tmp_path):
+    code = ("import sys; from racer_sim.cli import main; "
+            f"rc = main(['train', '--track', 'oval', '--cars', '2', '--steps', '100', '--out', {str(tmp_path / 'r')!r},"
+            " '--quiet']); assert rc == 0; assert 'ray' not in sys.modules, 'ray imported'; print('no ray')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "no ray" in done.stdout, done.stderr[-2000:]
