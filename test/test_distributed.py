@@ -44,9 +44,11 @@ def _rows(run: RunDirectory, csv: str) -> list[dict]:
 
 def test_two_workers_on_two_nodes_learn_what_one_process_learns(cluster, tmp_path):
     """The left-steering task of test_training: one process and two workers on two nodes, same seed.
-    Both must move the greedy policy onto the paid actions (the single process reaches > 0.8 in
-    6,000 samples) and earn the same reward per step at the end within 0.15: the workers' cars
-    draw other random numbers, and runs of one process with different seeds differ by about 0.1."""
+    Both must move the greedy policy onto the paid actions (> 0.8 of the probability) and earn the
+    same reward per step over the last two iterations within 15 %. Why 15 %: the workers' cars draw
+    other random numbers than one process's, so the runs are not equal, only alike. Measured over
+    seeds 0-3 (6,000 samples): one process 0.999-1.0 reward per step, two workers 0.892-1.0; an
+    untrained policy earns about 0.4 (3 of the 8 actions steer left)."""
     reward = tmp_path / "left.py"
     reward.write_text(LEFT_REWARD)
     results = {}
@@ -66,7 +68,6 @@ def test_two_workers_on_two_nodes_learn_what_one_process_learns(cluster, tmp_pat
                                 reward=sum(r["reward"] for r in late) / sum(r["steps"] for r in late),
                                 cars={r["car"] for r in train}, per_iteration=[r["episodes"] for r in rows])
     one, two = results[0], results[2]
-    print(results)
     assert one["left"] > 0.8 and two["left"] > 0.8, results
     assert two["cars"] == one["cars"] == {0, 1, 2, 3}  # the workers drive the run's cars, interleaved
     assert all(e >= 4 for e in two["per_iteration"])  # each iteration: both workers' whole shares

@@ -109,6 +109,21 @@ def _train(args) -> int:
     return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)
 
 
+def _sweep(args) -> int:
+    import time
+
+    from racer_agent.training import ray_cluster
+
+    ray_cluster.prepare(args.ray_address or "")  # before Ray's import: a bad address fails here, in seconds
+    from racer_agent.training import sweep
+
+    out = Path(args.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}")
+    rows = sweep.run(args.spec, out, args.ray_address or "")
+    print(sweep.format_table(rows))
+    print(f"sweep: {len(rows)} trials in {out / 'trials'}\n  table: {out / 'sweep.csv'}\n  chart: {out / 'sweep.png'}")
+    return 0
+
+
 def _train_tracks(args) -> str | list[str] | None:
     """--track given once is one track; several --track (or a --tracks list file) spread the cars."""
     tracks = list(args.track or [])
@@ -305,6 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ray-address", help="with --workers: join this Ray cluster (HOST:PORT, or auto for the "
                        "one `ray start` began here); default: a private one in this process")
     train.set_defaults(func=_train)
+
+    sweep = sub.add_parser("sweep", help="compare reward functions, action spaces and hyperparameters (Ray Tune)")
+    sweep.add_argument("spec", help="sweep spec (YAML): base config, search, parameters, scheduler")
+    sweep.add_argument("--out", help="sweep directory (default runs/sweep-<date-time>)")
+    sweep.add_argument("--ray-address", help="run the trials on this Ray cluster (HOST:PORT or auto)")
+    sweep.set_defaults(func=_sweep)
 
     sim = sub.add_parser("sim", help="run the simulator node (racer_sim_node) with config/sim.yaml")
     sim.add_argument("--track")

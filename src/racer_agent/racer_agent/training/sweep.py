@@ -121,7 +121,7 @@ def _distribution(value: Any) -> bool:
 
 def _resolve(value: Any, here: Path) -> Any:
     """A relative path that exists next to the spec becomes absolute (trials run in other folders)."""
-    if isinstance(value, str) and (here / value).exists():
+    if isinstance(value, str) and value and (here / value).exists():
         return str((here / value).resolve())
     if isinstance(value, list):
         return [_resolve(v, here) for v in value]
@@ -149,14 +149,16 @@ def _trial(params: dict, base: dict, trials_dir: str) -> None:
     from racer_agent.training.trainer import Trainer
 
     cfg = train_config.load(**{**base, "torch_threads": 1, **params})
-    out = Path(trials_dir) / tune.get_context().get_trial_id()
+    out = Path(trials_dir) / f"trial-{tune.get_context().get_trial_id()}"
     (out.parent / f"{out.name}.params.json").write_text(json.dumps(params, default=str))
 
     def report(progress, summary: dict) -> None:
         tune.report({"score": score(summary), "samples": progress.samples, "wall_s": progress.wall_s,
                      "completed_laps": summary["completed_laps"]})
 
-    Trainer(cfg, out, show_progress=False, on_evaluation=report).train()
+    outcome = Trainer(cfg, out, show_progress=False, on_evaluation=report).train()
+    # a trial ASHA stops is killed inside train(): only a trial that ran out its budget gets here
+    (out.parent / f"{out.name}.stopped.txt").write_text(outcome.reason)
 
 
 def run(spec_path: str | Path, out: str | Path, address: str = "") -> list[dict]:
@@ -206,12 +208,15 @@ def compare(trials_dir: Path) -> list[dict]:
         complete = [r for r in evals if r["eval_completed"] >= eval_laps and r["eval_lap_over_reference"]]
         first = next((r for r in laps if r["status"] == "lap_complete"), None)
         last = evals[-1] if evals else None
+        stopped = run.root.with_name(f"{run.root.name}.stopped.txt")
         rows.append({
             "trial": run.root.name,
             "params": json.loads(params_file.read_text()),
+            "stop": stopped.read_text() if stopped.exists() else "stopped early (ASHA)",
             "evaluations": len(evals),
             "samples": read_values(run.iterations_csv)[-1]["samples"],
             "completion": (last["eval_completed"] / eval_laps) if last else 0.0,
+            "best_progress": max((r["eval_progress"] for r in evals), default=0.0),
             "best_lap_over_reference": min(r["eval_lap_over_reference"] for r in complete) if complete else None,
             "first_lap_wall_s": first["wall_s"] if first else None,
             "first_lap_samples": first["samples"] if first else None,
@@ -232,12 +237,12 @@ def write_report(rows: list[dict], out: Path) -> None:
     keys = sorted({k for r in rows for k in r["params"]})
     with open(out / "sweep.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["trial", *keys, "completion", "best_lap_over_reference", "first_lap_wall_s",
-                         "first_lap_samples", "evaluations", "samples", "run"])
+        writer.writerow(["trial", *keys, "completion", "best_progress", "best_lap_over_reference", "first_lap_wall_s",
+                         "first_lap_samples", "evaluations", "samples", "stop", "run"])
         for r in rows:
-            writer.writerow([r["trial"], *(r["params"].get(k) for k in keys), r["completion"],
+            writer.writerow([r["trial"], *(r["params"].get(k) for k in keys), r["completion"], r["best_progress"],
                              r["best_lap_over_reference"], r["first_lap_wall_s"], r["first_lap_samples"],
-                             r["evaluations"], r["samples"], r["run"]])
+                             r["evaluations"], r["samples"], r["stop"], r["run"]])
     _plot(rows, out / "sweep.png")
 
 
@@ -253,16 +258,19 @@ def _plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = [label(r) for r in rows]
-    panels = [("completion (last evaluation)", [100 * r["completion"] for r in rows], "%"),
+    panels = [("laps completed (last evaluation)", [100 * r["completion"] for r in rows], "%"),
+              ("best evaluation progress", [r["best_progress"] for r in rows], "%"),
               ("best lap / reference", [r["best_lap_over_reference"] or 0.0 for r in rows], "x"),
               ("time to first lap", [r["first_lap_wall_s"] or 0.0 for r in rows], "s")]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 1.2 + 0.45 * max(len(rows), 2)), sharey=True)
+    fig, axes = plt.subplots(1, 4, figsize=(18, 1.2 + 0.45 * max(len(rows), 2)), sharey=True)
     for ax, (title, values, unit) in zip(axes, panels, strict=True):
         ax.barh(range(len(rows)), values, color="tab:blue")
         ax.set_title(title)
         ax.set_xlabel(unit)
+        ax.set_xlim(left=0)
+        never = unit != "%"  # a missing lap time is "none"; a 0 % share is 0
         for i, v in enumerate(values):
-            ax.text(v, i, f" {v:.3g}" if v else " none", va="center", fontsize=8)
+            ax.text(v, i, f" {v:.3g}" if v or not never else " none", va="center", fontsize=8)
     axes[0].set_yticks(range(len(rows)), names, fontsize=8)
     axes[0].invert_yaxis()
     fig.suptitle("racer sweep: trials best first (lap / reference; none = never lapped)")
@@ -272,9 +280,11 @@ def _plot(rows: list[dict], path: Path) -> None:
 
 
 def format_table(rows: list[dict]) -> str:
-    lines = [f"{'trial':<24} {'completion':>10} {'lap/ref':>8} {'first lap s':>11}  parameters"]
+    lines = [f"{'trial':<20} {'completion':>10} {'lap/ref':>8} {'first lap s':>11} {'evals':>5}  {'stop':<21} "
+             "parameters"]
     for r in rows:
         ratio = f"{r['best_lap_over_reference']:.3f}" if r["best_lap_over_reference"] else "-"
         first = f"{r['first_lap_wall_s']:.1f}" if r["first_lap_wall_s"] is not None else "-"
-        lines.append(f"{r['trial']:<24} {100 * r['completion']:>9.0f}% {ratio:>8} {first:>11}  {label(r)}")
+        lines.append(f"{r['trial']:<20} {100 * r['completion']:>9.0f}% {ratio:>8} {first:>11} {r['evaluations']:>5}  "
+                     f"{r['stop']:<21} {label(r)}")
     return "\n".join(lines)

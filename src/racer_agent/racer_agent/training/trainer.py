@@ -148,10 +148,10 @@ class Trainer:
                                 "eval_lap_time_s": eval_summary["mean_lap_time_s"],
                                 "eval_lap_over_reference": eval_summary["lap_time_over_reference"]}
                     self._save(self.run.latest)
-                    if self.on_evaluation is not None:
-                        self.on_evaluation(p, eval_summary)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
                 self._log_iteration(finished, losses, len(batch), time.perf_counter() - iteration_start, eval_row)
+                if eval_row and self.on_evaluation is not None:  # after the row is written: a sweep may stop us
+                    self.on_evaluation(p, eval_summary)
                 if self.curriculum.update(_completion_rate(finished)):  # the next iteration drives faster
                     self._apply_speed_cap()
                 bar.n = min(int(p.wall_s - wall_at_start), bar.total)
