@@ -143,3 +143,21 @@ def test_without_workers_ray_is_never_imported(tmp_path):
             " '--quiet']); assert rc == 0; assert 'ray' not in sys.modules, 'ray imported'; print('no ray')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "no ray" in done.stdout, done.stderr[-2000:]
+
+
+def test_bench_scale_measures_every_mode_and_its_ratios(tmp_path):
+    """`racer bench scale` (run here on its own Ray, not the module's cluster): each mode really
+    trained, and every ratio printed is the one its samples/s give."""
+    from racer_agent.bench import scale
+
+    if ray.is_initialized():
+        ray.shutdown()
+    out = scale.run(track="oval", cars=4, seconds=6.0)
+    modes = [out[k] for k in ("single_process", "workers_1", "workers_2", "workers_2_two_nodes")]
+    assert [m["workers"] for m in modes] == [0, 1, 2, 2] and out["workers_2_two_nodes"]["nodes"] == 2
+    for m in modes:
+        assert m["iterations"] >= 2 and m["samples"] > 0 and 0 < m["seconds"] < 9.0  # the budget ends a run after its iteration
+        assert m["samples_per_s"] == pytest.approx(m["samples"] / m["seconds"], rel=0.01)
+    base = modes[0]["samples_per_s"]
+    assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
+    assert out["ray_overhead_us_per_sample"] == pytest.approx(1e6 * (1 / modes[1]["samples_per_s"] - 1 / base), abs=0.2)

@@ -220,6 +220,14 @@ def _bench_learn(args) -> int:
     return 0
 
 
+def _bench_scale(args) -> int:
+    from racer_agent.bench import scale
+
+    result = scale.run(args.track, args.cars, args.seconds, args.seed)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
 def _bench_generalize(args) -> int:
     from racer_agent.bench import generalize
 
@@ -400,6 +408,13 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--peer-ent-coefs", help="SB3 entropy coefficients to run, comma-separated "
                        "(default: SB3's documented default 0.0 and racer's beta_entropy)")
     learn.set_defaults(func=_bench_learn)
+    scale = bench.add_parser("scale", help="training samples/s: one process vs Ray workers (1, 2, two nodes)")
+    scale.add_argument("--json", action="store_true", help="print one JSON object")
+    scale.add_argument("--track", default="circuit")
+    scale.add_argument("--cars", type=int, default=16)
+    scale.add_argument("--seconds", type=float, default=30.0, help="training per mode")
+    scale.add_argument("--seed", type=int, default=0)
+    scale.set_defaults(func=_bench_scale)
     gen = bench.add_parser("generalize", help="train on a few DeepRacer routes, lap the unseen ones")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
     gen.add_argument("--routes", default="../shared/deepracer_tracks", help="folder of DeepRacer route files")

@@ -1,0 +1,78 @@
+"""Training throughput with Ray rollout workers, measured beside the single-process trainer in the same run.
+
+Each mode trains racer's default config (the same cars, track and seed) for `seconds` and counts
+samples per second over its iterations after the first: the first carries the actors' start
+(process spawn, imports) and is a one-off, not a per-sample cost. Evaluations are switched off:
+they run on the learner in every mode alike and would only dilute the difference.
+
+Modes: the single-process trainer; `--workers 1` and `--workers 2` on a private Ray started by the
+trainer; and `--workers 2` on a local two-node cluster (`ray.cluster_utils.Cluster`, one CPU per
+node), the multi-machine layout on one machine. Ray's overhead per sample is the extra time a
+sample costs with one worker over the single process, where both step the same cars on one core.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from racer_agent.training import config as train_config
+from racer_agent.training import ray_cluster
+from racer_agent.training.run_directory import read_values
+
+LOOPBACK = "127.0.0.1"
+
+
+def _train(workers: int, track: str, cars: int, seconds: float, seed: int, out: Path) -> dict:
+    from racer_agent.training.trainer import Trainer
+
+    cfg = train_config.load(track=track, num_cars=cars, minutes=seconds / 60.0, seed=seed, workers=workers,
+                            eval_every_samples=10**12)
+    trainer = Trainer(cfg, out, show_progress=False)
+    trainer.train()
+    rows = read_values(trainer.run.iterations_csv)
+    if len(rows) < 3:
+        raise RuntimeError(f"workers={workers}: only {len(rows)} iterations in {seconds} s; give it more --seconds")
+    first, last = rows[0], rows[-1]
+    samples = last["samples"] - first["samples"]
+    wall = last["wall_s"] - first["wall_s"]
+    return {"workers": workers, "iterations": len(rows) - 1, "samples": samples, "seconds": round(wall, 2),
+            "samples_per_s": round(samples / wall, 1)}
+
+
+def _on_two_nodes(track: str, cars: int, seconds: float, seed: int, out: Path) -> dict:
+    """--workers 2 on a head and a second node (one CPU each), joined at the head's address."""
+    ray_cluster.prepare()
+    import ray
+    from ray.cluster_utils import Cluster
+
+    node = dict(num_cpus=1, node_ip_address=LOOPBACK)
+    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    cluster.add_node(**node)
+    try:
+        ray.init(address=cluster.address, _node_ip_address=LOOPBACK, include_dashboard=False, configure_logging=False)
+        cluster.wait_for_nodes()
+        return {**_train(2, track, cars, seconds, seed, out), "nodes": 2}
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def run(track: str = "circuit", cars: int = 16, seconds: float = 30.0, seed: int = 0) -> dict:
+    ray_cluster.prepare()  # every Ray here stays on loopback
+    with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
+        tmp = Path(tmp)
+        single = _train(0, track, cars, seconds, seed, tmp / "single")
+        one = _train(1, track, cars, seconds, seed, tmp / "w1")
+        two = _train(2, track, cars, seconds, seed, tmp / "w2")
+        nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes")
+    base = single["samples_per_s"]
+    return {
+        "benchmark": "scale", "track": track, "cars": cars, "seconds_per_mode": seconds,
+        "single_process": single, "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
+        "workers_1_over_single": round(one["samples_per_s"] / base, 3),
+        "workers_2_over_single": round(two["samples_per_s"] / base, 3),
+        "two_nodes_over_single": round(nodes["samples_per_s"] / base, 3),
+        "ray_overhead_us_per_sample": round(1e6 * (1 / one["samples_per_s"] - 1 / base), 1),
+        "target_workers_2_over_single": 0.9,
+    }
