@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from test_training import LEFT_REWARD, TIMING_COLUMNS, left_share, small_config
+from test_training import LEFT_REWARD, TIMING_COLUMNS, check_stopped_and_resumed_equals_whole, left_share, small_config
 
 import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.training.run_directory import RunDirectory, read_values
@@ -82,6 +82,11 @@ def test_same_seed_same_workers_same_run(cluster, tmp_path):
     for csv in ("episodes_csv", "iterations_csv"):
         a, b = (_rows(RunDirectory(tmp_path / n), csv) for n in ("a", "b"))
         assert a == b and len(a) > 3
+
+
+def test_a_distributed_run_stopped_and_resumed_is_the_run_never_stopped(cluster, tmp_path):
+    """Each actor saves its cars as its rollout began; the resumed actors go on from there."""
+    check_stopped_and_resumed_equals_whole(tmp_path, seed=5, eval_every_samples=200, workers=2)
 
 
 KILLER = """

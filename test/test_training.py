@@ -280,3 +280,39 @@ def test_training_cars_drive_the_capped_space_and_evaluation_the_full_one(tmp_pa
     trainer._apply_speed_cap()
     assert train_race.actions.max_speed == top and trainer.progress.speed_cap == top
     trainer.rollouts.env.close()
+
+
+def check_stopped_and_resumed_equals_whole(tmp_path: Path, **base) -> None:
+    """Stopped in the middle of a rollout (as Ctrl-C does) and resumed, a run must go on exactly as
+    the same run never stopped: the same metrics row for row (timing apart) and the same weights."""
+    whole = Trainer(small_config(tmp_path, steps=1500, **base), tmp_path / "whole", show_progress=False)
+    whole.train()
+
+    first = Trainer(small_config(tmp_path, steps=1500, **base), tmp_path / "split", show_progress=False)
+    evaluations = []
+
+    def stop_after_second_evaluation(progress, _summary):
+        evaluations.append(progress.samples)
+        if len(evaluations) == 2:  # the next rollout starts, takes one step and is cut short
+            first._stop_signal = "SIGINT"
+
+    first.on_evaluation = stop_after_second_evaluation
+    stopped = first.train()
+    assert stopped.reason == "interrupted" and stopped.progress.samples == evaluations[-1] < 1500
+    resumed = Trainer(small_config(tmp_path, steps=1500 - stopped.progress.samples, **base), tmp_path / "split",
+                      resume=True, show_progress=False)
+    resumed.train()
+
+    assert torch.equal(torch.cat([p.flatten() for p in whole.model.parameters()]),
+                       torch.cat([p.flatten() for p in resumed.model.parameters()]))
+    for csv in ("episodes_csv", "iterations_csv"):
+        rows = [[{k: v for k, v in r.items() if k not in TIMING_COLUMNS}
+                 for r in read_csv(getattr(RunDirectory(tmp_path / n), csv))] for n in ("whole", "split")]
+        assert rows[0] == rows[1] and len(rows[0]) > 5
+
+
+@pytest.mark.parametrize("randomize", [False, True])
+def test_a_run_stopped_mid_rollout_and_resumed_is_the_run_never_stopped(tmp_path, randomize):
+    """Randomised looks too: each car's camera mount and colours are part of what is saved; so is
+    the default reward function's memory of the last progress (a stateful DeepRacer idiom)."""
+    check_stopped_and_resumed_equals_whole(tmp_path, seed=5, eval_every_samples=200, randomize=randomize)

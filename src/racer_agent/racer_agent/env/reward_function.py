@@ -6,9 +6,11 @@ function, at which step, with which params, and what was wrong with what it retu
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import math
 import pprint
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,6 +56,19 @@ class RewardFunction:
         DeepRacer idiom, e.g. remembering the last progress) belongs to one car as it does in
         DeepRacer, where each car runs in its own process. A plain callable is shared as given."""
         return RewardFunction.load(self.source) if self.source is not None else self
+
+    def state(self) -> dict:
+        """The module-level data a reward function file keeps between calls (the DeepRacer idiom of
+        remembering the last progress): saved with a run so a resume scores the next step as the
+        uninterrupted run would. Functions, classes and modules are code, not state."""
+        if self.source is None:
+            return {}
+        return {k: copy.deepcopy(v) for k, v in self.fn.__globals__.items()
+                if not k.startswith("__") and not callable(v) and not isinstance(v, types.ModuleType)}
+
+    def load_state(self, state: dict) -> None:
+        if self.source is not None:
+            self.fn.__globals__.update(copy.deepcopy(state))
 
     def __call__(self, params: dict) -> float:
         try:

@@ -31,6 +31,29 @@ def save(state: dict, path: str | Path) -> Path:
     return path
 
 
+def save_state(state: object, path: str | Path) -> Path:
+    """The training cars' simulator state (pickled numpy arrays and small objects), written like a
+    checkpoint. Read back only by a resume of the same run, which trusts its own run directory."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"could not write {path} ({exc}); the previous one is kept") from exc
+    return path
+
+
+def load_state(path: str | Path) -> object:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError) as exc:
+        raise CheckpointError(f"could not read the cars' state {path} ({exc})") from exc
+
+
 def load(path: str | Path) -> dict:
     path = Path(path)
     try:

@@ -57,6 +57,12 @@ class RolloutActor:
     def pid(self) -> int:
         return os.getpid()
 
+    def state(self, at_iteration_start: bool) -> dict | None:
+        return self.worker.state(at_iteration_start)
+
+    def load_state(self, state: dict) -> None:
+        self.worker.load_state(state)
+
     def collect(self, weights: dict, speed_cap: float | None, seed: int, gamma: float) -> Rollout:
         if self.worker.cars is None:  # a new or restarted actor: its cars begin fresh episodes
             self.worker.start(seed)
@@ -83,6 +89,15 @@ class RayRollouts:
 
     def limit_speed(self, cap: float | None) -> None:
         self._cap = cap
+
+    def state(self, at_iteration_start: bool = False) -> list | None:
+        states = ray.get([actor.state.remote(at_iteration_start) for actor in self.actors])
+        return None if any(s is None for s in states) else states
+
+    def load_state(self, states: list) -> None:
+        if len(states) != len(self.actors):
+            raise ValueError(f"the run was saved with {len(states)} workers; resume it with --workers {len(states)}")
+        ray.get([actor.load_state.remote(s) for actor, s in zip(self.actors, states, strict=True)])
 
     def worker_pids(self) -> list[int]:
         return ray.get([actor.pid.remote() for actor in self.actors])

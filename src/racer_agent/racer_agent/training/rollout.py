@@ -13,6 +13,7 @@ once, not once per epoch); everything else (T, n).
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class RolloutWorker:
         counts = split_cars(len(share.cars), len(config.tracks))
         self.car_tracks = [race.track.name for race, n in zip(races, counts, strict=True) for _ in range(n)]
         self.cars: _Cars | None = None
+        self._at_iteration_start: dict | None = None  # state() as the current rollout began
 
     def start(self, seed: int) -> None:
         """Every car begins a new episode (a run's start or resume); worker w's env is seeded seed + 1000 w."""
@@ -125,6 +127,7 @@ class RolloutWorker:
 
     def collect(self, gamma: float, stop: Callable[[], bool] = lambda: False) -> Rollout:
         """Drive until this share's episodes ended (or its sample cap); the rollout as a PPO batch."""
+        self._at_iteration_start = self.state()
         share, cars, model = self.share, self.cars, self.model
         frames, actions, logprobs, values, rewards, terminated, ended, valid = ([] for _ in range(8))
         finished: list[dict] = []
@@ -178,8 +181,61 @@ class RolloutWorker:
                 "progress": float(info["progress"][car]), "status": status, "steps": int(steps),
                 "lap_time_s": float(info["lap_time"][car]) if status == episode.LAP_COMPLETE else None}
 
+    def state(self, at_iteration_start: bool = False) -> dict | None:
+        """Everything that moves the cars between two iterations, for a resume that continues
+        exactly: the simulator's cars, cameras and looks, the race's episodes and random numbers,
+        and the frames and returns the next rollout starts from. None for a ROS or Gazebo simulator,
+        whose state lives in another process: its resume starts new episodes."""
+        if at_iteration_start and self._at_iteration_start is not None:
+            return self._at_iteration_start
+        if self.config.sim != "embedded" or self.cars is None:
+            return None
+        return copy.deepcopy({"cars": vars(self.cars), "parts": [_part_state(p) for p in _parts(self.env)],
+                              "torch_rng": torch.get_rng_state()})
+
+    def load_state(self, state: dict) -> None:
+        self.cars = _Cars(**copy.deepcopy(state["cars"]))
+        for part, saved in zip(_parts(self.env), state["parts"], strict=True):
+            _load_part_state(part, saved)
+        torch.set_rng_state(state["torch_rng"])  # the policy's action sampling
+
     def close(self) -> None:
         self.env.close()
+
+
+# What of a TimeTrialVectorEnv changes as its cars drive (the track, scenery and reward code do not).
+_STATE_FIELDS = {
+    "env": ("_needs_reset", "_commands"),
+    "race": ("reversed", "episodes", "sim_time", "rng", "trackers"),  # (paths only draw pictures)
+    "sim": ("state", "commands", "frames", "time", "_rows", "_first_rows", "_luts", "_tables"),
+    "probe": ("_hints", "_measures"),
+}
+
+
+def _parts(env: gym.vector.VectorEnv) -> list:
+    env = env.unwrapped
+    return env.parts if isinstance(env, MultiTrackVectorEnv) else [env]
+
+
+def _holders(part) -> dict:
+    return {"env": part, "race": part.race, "sim": part.race.sim, "probe": part.race.sim.probe}
+
+
+def _part_state(part) -> dict:
+    state = {key: {name: getattr(obj, name) for name in _STATE_FIELDS[key]} for key, obj in _holders(part).items()}
+    return {**state, "rewards": [f.state() for f in part.race.reward_functions]}
+
+
+def _load_part_state(part, saved: dict) -> None:
+    for f, reward_state in zip(part.race.reward_functions, saved["rewards"], strict=True):
+        f.load_state(reward_state)
+    for key, obj in _holders(part).items():  # (every key of saved but "rewards")
+        for name, value in copy.deepcopy(saved[key]).items():
+            current = getattr(obj, name)
+            if isinstance(current, np.ndarray):
+                current[...] = value  # in place: compiled kernels may hold the array
+            else:
+                setattr(obj, name, value)
 
 
 def merge(rollouts: list[Rollout]) -> Rollout:

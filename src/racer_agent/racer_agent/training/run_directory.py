@@ -5,6 +5,7 @@
     RUN/model_metadata.json         DeepRacer schema + racer's preprocessing block
     RUN/checkpoints/latest.pt       last iteration (resume from here)
     RUN/checkpoints/best.pt         best greedy evaluation (progress, then lap time)
+    RUN/checkpoints/cars.pkl        the training cars' simulator state at latest.pt (an exact resume)
     RUN/metrics/episodes.csv        one row per episode (columns: EPISODE_COLUMNS)
     RUN/metrics/iterations.csv      one row per PPO iteration (columns: ITERATION_COLUMNS)
     RUN/tensorboard/                TensorBoard events
@@ -39,6 +40,7 @@ class RunDirectory:
         self.checkpoints = self.root / "checkpoints"
         self.latest = self.checkpoints / "latest.pt"
         self.best = self.checkpoints / "best.pt"
+        self.car_state = self.checkpoints / "cars.pkl"
         self.metrics = self.root / "metrics"
         self.episodes_csv = self.metrics / "episodes.csv"
         self.iterations_csv = self.metrics / "iterations.csv"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class Trainer:
         self.optimizer = ppo.make_optimizer(self.model, self.hp)
         self.metadata = model_metadata.build(self.actions, config.network, camera)
         self.progress = Progress()
+        self._saved_cars = None  # the cars' state a resume continues from
         if resume:
             self._restore()
         else:
@@ -116,7 +118,10 @@ class Trainer:
         session_start = time.perf_counter()
         wall_at_start, samples_at_start = p.wall_s, p.samples
         budget_s = cfg.minutes * 60.0
-        self.rollouts.start(cfg.seed + p.iteration)
+        if self._saved_cars is not None:  # a resume: the cars go on from where the run stopped
+            self.rollouts.load_state(self._saved_cars)
+        else:
+            self.rollouts.start(cfg.seed + p.iteration)
         eval_summary: dict = {}
         reason = "time budget"
         bar = tqdm(total=int(budget_s), unit="s", disable=not self.show_progress, dynamic_ncols=True,
@@ -147,13 +152,14 @@ class Trainer:
                                 "eval_completed": eval_summary["completed_laps"],
                                 "eval_lap_time_s": eval_summary["mean_lap_time_s"],
                                 "eval_lap_over_reference": eval_summary["lap_time_over_reference"]}
-                    self._save(self.run.latest)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
                 self._log_iteration(finished, losses, len(batch), time.perf_counter() - iteration_start, eval_row)
-                if eval_row and self.on_evaluation is not None:  # after the row is written: a sweep may stop us
-                    self.on_evaluation(p, eval_summary)
                 if self.curriculum.update(_completion_rate(finished)):  # the next iteration drives faster
                     self._apply_speed_cap()
+                if eval_row:  # the iteration is complete: what a resume continues from
+                    self._save_latest()
+                    if self.on_evaluation is not None:  # last: a sweep may stop the run here
+                        self.on_evaluation(p, eval_summary)
                 bar.n = min(int(p.wall_s - wall_at_start), bar.total)
                 bar.set_postfix_str(self._postfix(finished))
 
@@ -166,8 +172,9 @@ class Trainer:
                 if self.evaluation.converged(p.eval, cfg.patience_evals):
                     reason = "converged"
                     break
+            self._save_latest(mid_iteration=reason == "interrupted")
         except (RewardFunctionError, SimulatorUnavailable):
-            self._save(self.run.latest)  # the model is fine, the reward function or simulator is not: keep the work
+            self._save_latest(mid_iteration=True)  # the model is fine, the reward function or simulator is not
             raise
         finally:
             self.rollouts.close()
@@ -251,7 +258,17 @@ class Trainer:
             "metadata": self.metadata,
             "progress": self.progress.to_dict(),
             "torch_rng": torch.get_rng_state(),
+            "ppo_rng": self.generator.get_state(),
         }, path)
+
+    def _save_latest(self, mid_iteration: bool = False) -> None:
+        """latest.pt and the cars' state at the end of the last whole iteration: stopped in the middle
+        of a rollout, the run saves the cars as that rollout began (the model has not moved since),
+        so a resume collects the same rollout again and goes on as if never stopped."""
+        self._save(self.run.latest)
+        cars = self.rollouts.state(at_iteration_start=mid_iteration)
+        if cars is not None:
+            checkpoint.save_state({"workers": self.config.workers, "cars": cars}, self.run.car_state)
 
     def _restore(self) -> None:
         if not self.run.latest.is_file():
@@ -267,6 +284,15 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.progress = Progress.from_dict(state["progress"])
         torch.set_rng_state(state["torch_rng"])
+        if "ppo_rng" in state:
+            self.generator.set_state(state["ppo_rng"])
+        if self.run.car_state.is_file():
+            saved = checkpoint.load_state(self.run.car_state)
+            if saved["workers"] == self.config.workers:
+                self._saved_cars = saved["cars"]
+            else:  # the cars were split otherwise: they start new episodes, the model goes on
+                print(f"racer: the run was saved with workers={saved['workers']}, resumed with "
+                      f"{self.config.workers}: the cars start new episodes", file=sys.stderr)
 
     def _install_signal_handlers(self) -> dict:
         def handler(signum, _frame):
