@@ -166,3 +166,17 @@ def test_bench_scale_measures_every_mode_and_its_ratios(tmp_path):
     base = modes[0]["samples_per_s"]
     assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
     assert out["ray_overhead_us_per_sample"] == pytest.approx(1e6 * (1 / modes[1]["samples_per_s"] - 1 / base), abs=0.2)
+
+
+def test_ros_simulator_nodes_addressed_per_worker(tmp_path):
+    """`racer train --sim ros --cars 2 --workers 2`: one lock-step simulator node per car (car_0,
+    car_1), and each Ray worker drives only its own car's node over DDS."""
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "racer_sim.cli", "train", "--sim", "ros", "--track", "oval",
+                           "--cars", "2", "--workers", "2", "--steps", "300", "--minutes", "3", "--out", str(out),
+                           "--quiet"], capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    cfg = RunDirectory(out).load_config()
+    assert (cfg["sim"], cfg["workers"], cfg["num_cars"]) == ("ros", 2, 2)
+    train = [r for r in read_values(RunDirectory(out).episodes_csv) if r["phase"] == "train"]
+    assert {r["car"] for r in train} == {0, 1} and len(train) >= 4

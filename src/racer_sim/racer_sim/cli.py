@@ -150,7 +150,8 @@ def _train_through_ros(args) -> int:
         start_lockstep_simulators(nodes, track, cars)
         trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
                    "out": args.out, "resume": args.resume, "minutes": args.minutes, "steps": args.steps,
-                   "seed": args.seed, "cars": cars, "sim": "ros", "quiet": args.quiet}
+                   "seed": args.seed, "cars": cars, "sim": "ros", "quiet": args.quiet,
+                   "workers": args.workers, "ray_address": args.ray_address}
         return nodes.run(node_command("racer_train_node", "racer_agent", "train.yaml", trainer))
 
 
@@ -411,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     scale = bench.add_parser("scale", help="training samples/s: one process vs Ray workers (1, 2, two nodes)")
     scale.add_argument("--json", action="store_true", help="print one JSON object")
     scale.add_argument("--track", default="circuit")
-    scale.add_argument("--cars", type=int, default=16)
+    scale.add_argument("--cars", type=int, help="training cars (default: the default config's)")
     scale.add_argument("--seconds", type=float, default=30.0, help="training per mode")
     scale.add_argument("--seed", type=int, default=0)
     scale.set_defaults(func=_bench_scale)

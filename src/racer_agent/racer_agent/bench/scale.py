@@ -5,6 +5,9 @@ samples per second over its iterations after the first: the first carries the ac
 (process spawn, imports) and is a one-off, not a per-sample cost. Evaluations are switched off:
 they run on the learner in every mode alike and would only dilute the difference.
 
+Each mode also reports the share of its time the learner spent in PPO's update, the part that
+more workers do not shorten.
+
 Modes: the single-process trainer; `--workers 1` and `--workers 2` on a private Ray started by the
 trainer; and `--workers 2` on a local two-node cluster (`ray.cluster_utils.Cluster`, one CPU per
 node), the multi-machine layout on one machine. Ray's overhead per sample is the extra time a
@@ -23,7 +26,7 @@ from racer_agent.training.run_directory import read_values
 LOOPBACK = "127.0.0.1"
 
 
-def _train(workers: int, track: str, cars: int, seconds: float, seed: int, out: Path) -> dict:
+def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path) -> dict:
     from racer_agent.training.trainer import Trainer
 
     cfg = train_config.load(track=track, num_cars=cars, minutes=seconds / 60.0, seed=seed, workers=workers,
@@ -36,11 +39,13 @@ def _train(workers: int, track: str, cars: int, seconds: float, seed: int, out: 
     first, last = rows[0], rows[-1]
     samples = last["samples"] - first["samples"]
     wall = last["wall_s"] - first["wall_s"]
-    return {"workers": workers, "iterations": len(rows) - 1, "samples": samples, "seconds": round(wall, 2),
-            "samples_per_s": round(samples / wall, 1)}
+    update = sum(trainer.update_seconds[1:])  # the learner's PPO time in the same iterations
+    return {"workers": workers, "cars": cfg.num_cars, "iterations": len(rows) - 1, "samples": samples,
+            "seconds": round(wall, 2), "samples_per_s": round(samples / wall, 1),
+            "ppo_update_share": round(update / wall, 3)}
 
 
-def _on_two_nodes(track: str, cars: int, seconds: float, seed: int, out: Path) -> dict:
+def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path) -> dict:
     """--workers 2 on a head and a second node (one CPU each), joined at the head's address."""
     ray_cluster.prepare()
     import ray
@@ -58,7 +63,7 @@ def _on_two_nodes(track: str, cars: int, seconds: float, seed: int, out: Path) -
         cluster.shutdown()
 
 
-def run(track: str = "circuit", cars: int = 16, seconds: float = 30.0, seed: int = 0) -> dict:
+def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, seed: int = 0) -> dict:
     ray_cluster.prepare()  # every Ray here stays on loopback
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
@@ -68,7 +73,7 @@ def run(track: str = "circuit", cars: int = 16, seconds: float = 30.0, seed: int
         nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes")
     base = single["samples_per_s"]
     return {
-        "benchmark": "scale", "track": track, "cars": cars, "seconds_per_mode": seconds,
+        "benchmark": "scale", "track": track, "cars": single["cars"], "seconds_per_mode": seconds,
         "single_process": single, "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
         "workers_1_over_single": round(one["samples_per_s"] / base, 3),
         "workers_2_over_single": round(two["samples_per_s"] / base, 3),

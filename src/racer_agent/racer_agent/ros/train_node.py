@@ -31,6 +31,9 @@ PARAMETERS: ros_node.ParameterTable = {
     "cars": (0, "cars learning at once; 0 = the config's (embedded) or 1 simulator node (ros); "
                 "with ros one node per car, namespaces car_0.. when more than one", ros_node.non_negative),
     "timeout_s": (5.0, "a simulator silent this long stops training (checkpoint kept)", ros_node.positive),
+    "workers": (0, "Ray actors stepping the cars (each drives its own cars' simulator nodes); 0 = this process",
+                ros_node.non_negative),
+    "ray_address": ("", "with workers: the Ray cluster to join (HOST:PORT or auto); empty = a private one"),
     "quiet": (False, "no progress bar"),
 }
 
@@ -54,7 +57,8 @@ def main(args: list[str] | None = None) -> int:
                      minutes=p["minutes"] or None, steps=p["steps"] or None,
                      seed=p["seed"] if p["seed"] >= 0 else None, sim=p["sim"],
                      num_cars=p["cars"] or (1 if p["sim"] in ("ros", "gazebo") else None),
-                     sim_timeout_s=p["timeout_s"], gazebo_world=p["world"])
+                     sim_timeout_s=p["timeout_s"], gazebo_world=p["world"], workers=p["workers"],
+                     ray_address=p["ray_address"])
     try:
         return train_and_report(p["config"] or None, overrides, p["out"] or None, p["resume"] or None, p["quiet"])
     except (ValueError, RuntimeError, OSError) as exc:

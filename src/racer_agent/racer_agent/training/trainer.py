@@ -111,6 +111,7 @@ class Trainer:
         self.iterations_log = CsvLog(self.run.iterations_csv, ITERATION_COLUMNS)
         self._stop_signal: str | None = None
         self._writer = None
+        self.update_seconds: list[float] = []  # PPO update time per iteration of this session (bench scale)
 
     # ----------------------------------------------------------------------------- the loop
     def train(self) -> Outcome:
@@ -135,7 +136,9 @@ class Trainer:
                 if self._stop_signal:
                     reason = "interrupted"
                     break
+                update_start = time.perf_counter()
                 losses = ppo.update(self.model, self.optimizer, batch, self.hp, self.generator)
+                self.update_seconds.append(time.perf_counter() - update_start)
                 p.iteration += 1
                 p.samples += len(batch)
                 p.episodes += len(finished)
