@@ -73,6 +73,7 @@ class TrainConfig:
     network: str = "RACER_SMALL"  # or DEEP_CONVOLUTIONAL_NETWORK_SHALLOW
     num_cars: int = 16  # simulated cars collecting experience at once (one batched env)
     max_samples_per_iteration: int = 10_000  # DeepRacer's (silent) cap, made explicit
+    lr_decay_samples: int | None = None  # lr falls linearly to a tenth of itself by this many samples; None: constant
     eval_every_samples: int = 20_000  # samples between greedy evaluations (counted, so a run repeats)
     eval_laps: int = 3  # cars evaluated at once, from evenly spaced starts
     patience_evals: int = 6  # early stop at the reference lap; the window grows with the gap (trainer.patience)
@@ -102,6 +103,8 @@ class TrainConfig:
             raise ConfigError(f"direction must be forward, reverse or alternate, got {self.direction!r}")
         if len(self.tracks) > 1 and self.sim != "embedded":
             raise ConfigError("several tracks need the embedded simulator (one simulator node or world per track)")
+        if self.lr_decay_samples is not None and self.lr_decay_samples <= 0:
+            raise ConfigError(f"lr_decay_samples must be positive (or null), got {self.lr_decay_samples}")
         if self.eval_every_samples < 0 or self.patience_evals < 1:
             raise ConfigError("eval_every_samples must be >= 0 and patience_evals >= 1")
         if self.minutes <= 0 or (self.steps is not None and self.steps <= 0):

@@ -247,8 +247,11 @@ def write_report(rows: list[dict], out: Path) -> None:
 
 
 def label(row: dict) -> str:
-    return ", ".join(f"{k}={Path(v).stem if isinstance(v, str) and os.sep in v else v}"
-                     for k, v in sorted(row["params"].items()))
+    """Parameters as a short text: files by name, null (the config's default) as `default`."""
+    def short(v: Any) -> str:
+        return "default" if v is None else Path(v).stem if isinstance(v, str) and os.sep in v else str(v)
+
+    return ", ".join(f"{k}={short(v)}" for k, v in sorted(row["params"].items()))
 
 
 def _plot(rows: list[dict], path: Path) -> None:

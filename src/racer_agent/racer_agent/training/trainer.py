@@ -40,6 +40,7 @@ from racer_agent.training.run_directory import EPISODE_COLUMNS, ITERATION_COLUMN
 from racer_core.simulator_errors import SimulatorUnavailable
 
 CHECKPOINT_FORMAT = 2
+LR_FLOOR = 0.1  # lr_decay_samples: the share of lr left at the end of the decay
 
 
 @dataclass
@@ -136,6 +137,7 @@ class Trainer:
                 if self._stop_signal:
                     reason = "interrupted"
                     break
+                self._set_learning_rate()
                 update_start = time.perf_counter()
                 losses = ppo.update(self.model, self.optimizer, batch, self.hp, self.generator)
                 self.update_seconds.append(time.perf_counter() - update_start)
@@ -200,6 +202,14 @@ class Trainer:
 
             return RayRollouts(self.config, self.model, self.config.workers, self.config.ray_address)
         return RolloutWorker(self.config, Share.split(self.config, 1)[0], self.model)
+
+    def _set_learning_rate(self) -> None:
+        """lr_decay_samples: a linear fall to a tenth, counted in samples (so a run repeats)."""
+        if self.config.lr_decay_samples is None:
+            return
+        left = max(0.0, 1.0 - self.progress.samples / self.config.lr_decay_samples)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.hp.lr * (LR_FLOOR + (1.0 - LR_FLOOR) * left)
 
     def _apply_speed_cap(self) -> None:
         self.progress.speed_cap = self.curriculum.cap
