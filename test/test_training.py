@@ -316,3 +316,15 @@ def test_a_run_stopped_mid_rollout_and_resumed_is_the_run_never_stopped(tmp_path
     """Randomised looks too: each car's camera mount and colours are part of what is saved; so is
     the default reward function's memory of the last progress (a stateful DeepRacer idiom)."""
     check_stopped_and_resumed_equals_whole(tmp_path, seed=5, eval_every_samples=200, randomize=randomize)
+
+
+def test_lr_decay_falls_linearly_with_samples_to_a_tenth(tmp_path):
+    trainer = Trainer(small_config(tmp_path, steps=600, lr_decay_samples=1000), tmp_path / "run", show_progress=False)
+    trainer.train()
+    lr = trainer.optimizer.param_groups[0]["lr"]
+    # the last update saw the samples before it: at s samples, lr x (0.1 + 0.9 x (1 - s / 1000))
+    samples_before_last = read_csv(trainer.run.iterations_csv)[-2]["samples"]
+    expected = trainer.hp.lr * (0.1 + 0.9 * (1 - int(samples_before_last) / 1000))
+    assert lr == pytest.approx(expected) and lr < trainer.hp.lr
+    with pytest.raises(ConfigError, match="lr_decay_samples"):
+        config.load(lr_decay_samples=0)
