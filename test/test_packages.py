@@ -22,6 +22,8 @@ ROSDEP_KEYS = {
 # Imported only by an optional command, inside the function that needs it, with a clear error without it.
 OPTIONAL = {"stable_baselines3": "racer bench learn's peer",
             "deepracer_interfaces_pkg": "the car's own interface package, for racer_inference's deepracer target",
+            "ray": "Ray (rollout workers, sweeps, bench scale): training/distributed.py and sweep.py are "
+                   "imported only by those commands, after ray_cluster.prepare's clear error without Ray",
             "gz": "Gazebo's Python bindings (sim gazebo), from ros-jazzy-ros-gz: racer_sim depends on ros_gz_sim"}
 ROS_PACKAGES = {"rclpy", "rcl_interfaces", "builtin_interfaces", "std_msgs", "sensor_msgs", "geometry_msgs",
                 "nav_msgs", "visualization_msgs", "tf2_msgs", "ackermann_msgs", "rosgraph_msgs", "racer_interfaces",

@@ -15,6 +15,7 @@ setup(
     ],
     install_requires=["racer_core", "racer_inference", "numpy", "gymnasium", "torch", "PyYAML", "tqdm", "matplotlib",
                       "onnx", "onnxruntime", "opencv-python-headless", "tensorboard"],
+    extras_require={"ray": ["ray[tune]"]},  # racer train --workers, racer sweep, racer bench scale
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",

@@ -7,6 +7,7 @@ several machines is joined at the address `ray start --head` printed, and Ray us
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import sys
@@ -31,7 +32,11 @@ def on_loopback(address: str) -> bool:
 
 
 def prepare(address: str = "") -> None:
-    """Check the address answers (within CONNECT_TIMEOUT_S), and keep a local cluster on loopback."""
+    """Check Ray is installed and the address answers (within CONNECT_TIMEOUT_S), and keep a local
+    cluster on loopback."""
+    if importlib.util.find_spec("ray") is None:
+        raise RuntimeError("--workers, racer sweep and racer bench scale need Ray: "
+                           "pip install 'ray[tune]==2.60.0' (scripts/setup.sh installs it)")
     if address and address != "auto":
         host, port = host_port(address)
         try:
