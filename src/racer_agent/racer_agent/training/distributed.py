@@ -38,7 +38,8 @@ def connect(address: str = "", num_cpus: int | None = None) -> bool:
         return False
     ray_cluster.prepare(address)
     try:
-        ray.init(address=address or None, num_cpus=None if address else num_cpus, include_dashboard=False,
+        # "local": a new private cluster even where RAY_ADDRESS or a `ray start` names another one
+        ray.init(address=address or "local", num_cpus=None if address else num_cpus, include_dashboard=False,
                  configure_logging=False, **({} if address else {"_node_ip_address": "127.0.0.1"}))
     except ConnectionError as exc:
         raise ray_cluster.ClusterUnreachable(f"cannot join the Ray cluster at {address!r}: {exc}") from exc
