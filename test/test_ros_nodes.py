@@ -237,8 +237,11 @@ def test_racer_train_sim_ros_completes(tmp_path):
 def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
     out = tmp_path / "run"
     sim = start_sim()
+    often = tmp_path / "often.yaml"
+    often.write_text("eval_every_samples: 2000\n")  # a first checkpoint within seconds, not 20,000 samples
     trainer = subprocess.Popen([str(BIN / "racer_train_node"), "--ros-args", "-p", f"out:={out}", "-p", "sim:=ros",
-                                "-p", "timeout_s:=1.0", "-p", "minutes:=5.0", "-p", "quiet:=true"],
+                                "-p", "timeout_s:=1.0", "-p", "minutes:=5.0", "-p", "quiet:=true",
+                                "-p", f"config:={often}"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -392,8 +395,11 @@ def test_ctrl_c_on_racer_train_through_ros_keeps_the_checkpoint_and_exits_0(tmp_
     """A terminal's Ctrl-C goes to the whole foreground process group; the simulator nodes must not
     die under the trainer (they have groups of their own and are stopped after it)."""
     out = tmp_path / "run"
+    often = tmp_path / "often.yaml"
+    often.write_text("eval_every_samples: 2000\n")  # a first checkpoint within seconds, not 20,000 samples
     racer = subprocess.Popen([str(BIN / "racer"), "train", "--sim", "ros", "--track", "oval", "--minutes", "5",
-                              "--quiet", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              "--quiet", "--out", str(out), "--config", str(often)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     try:
         deadline = time.monotonic() + 120

@@ -24,13 +24,16 @@ from racer_agent.training import ray_cluster
 from racer_agent.training.run_directory import read_values
 
 LOOPBACK = "127.0.0.1"
+STARTUP_S = 8.0  # added to every mode's budget for its first, uncounted iteration
 
 
-def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path) -> dict:
+def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path,
+           startup_s: float = STARTUP_S) -> dict:
     from racer_agent.training.trainer import Trainer
 
-    cfg = train_config.load(track=track, num_cars=cars, minutes=seconds / 60.0, seed=seed, workers=workers,
-                            eval_every_samples=10**12)
+    # the budget covers the first iteration too (the actors' start, a few seconds), which is not counted
+    cfg = train_config.load(track=track, num_cars=cars, minutes=(seconds + startup_s) / 60.0, seed=seed,
+                            workers=workers, eval_every_samples=10**12)
     trainer = Trainer(cfg, out, show_progress=False)
     trainer.train()
     rows = read_values(trainer.run.iterations_csv)
@@ -45,7 +48,7 @@ def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int
             "ppo_update_share": round(update / wall, 3)}
 
 
-def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path) -> dict:
+def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float) -> dict:
     """--workers 2 on a head and a second node (one CPU each), joined at the head's address."""
     ray_cluster.prepare()
     import ray
@@ -57,20 +60,21 @@ def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: 
     try:
         ray.init(address=cluster.address, _node_ip_address=LOOPBACK, include_dashboard=False, configure_logging=False)
         cluster.wait_for_nodes()
-        return {**_train(2, track, cars, seconds, seed, out), "nodes": 2}
+        return {**_train(2, track, cars, seconds, seed, out, startup_s), "nodes": 2}
     finally:
         ray.shutdown()
         cluster.shutdown()
 
 
-def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, seed: int = 0) -> dict:
+def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, seed: int = 0,
+        startup_s: float = STARTUP_S) -> dict:
     ray_cluster.prepare()  # every Ray here stays on loopback
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
-        single = _train(0, track, cars, seconds, seed, tmp / "single")
-        one = _train(1, track, cars, seconds, seed, tmp / "w1")
-        two = _train(2, track, cars, seconds, seed, tmp / "w2")
-        nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes")
+        single = _train(0, track, cars, seconds, seed, tmp / "single", startup_s)
+        one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s)
+        two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s)
+        nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s)
     base = single["samples_per_s"]
     return {
         "benchmark": "scale", "track": track, "cars": single["cars"], "seconds_per_mode": seconds,
