@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from test_training import LEFT_REWARD
 
-from racer_agent.training import config
 from racer_agent.training.sweep import SweepError, SweepSpec, score
 
 pytest.importorskip("ray")
@@ -78,4 +77,3 @@ def test_the_score_puts_every_lapping_trial_before_every_other():
     nearly = {"completed_laps": 2, "laps": [0, 1, 2], "lap_time_over_reference": 1.2, "mean_progress": 99.0}
     far = {**nearly, "mean_progress": 40.0}
     assert score(lapping) == 1.9 < score(nearly) < score(far)
-    assert config.load(lr=1e-3).hyperparameters.lr == 1e-3  # sweep keys are `racer train --config` keys

@@ -96,21 +96,19 @@ class RayRollouts:
         return None if any(s is None for s in states) else states
 
     def load_state(self, states: list) -> None:
-        if len(states) != len(self.actors):
-            raise ValueError(f"the run was saved with {len(states)} workers; resume it with --workers {len(states)}")
+        """One state per worker; the trainer resumes saved cars only with the worker count they had."""
         ray.get([actor.load_state.remote(s) for actor, s in zip(self.actors, states, strict=True)])
 
     def worker_pids(self) -> list[int]:
         return ray.get([actor.pid.remote() for actor in self.actors])
 
     def collect(self, gamma: float, stop: Callable[[], bool] = lambda: False) -> Rollout:
+        """`stop` is not polled here: a Ctrl-C waits for the iteration's shares, which the trainer
+        then drops (the cars' state saved is the one the iteration began with)."""
         weights = ray.put({k: v.detach().clone() for k, v in self.model.state_dict().items()})
         args = (weights, self._cap, self._seed, gamma)
         pending = [actor.collect.remote(*args) for actor in self.actors]
-        rollouts = []
-        for w, ref in enumerate(pending):
-            rollouts.append(self._result(w, ref, args))
-        return merge(rollouts)
+        return merge([self._result(w, ref, args) for w, ref in enumerate(pending)])
 
     def _result(self, w: int, ref: ray.ObjectRef, args: tuple) -> Rollout:
         """Worker w's whole rollout. A worker that dies is restarted by Ray and asked again (while it
