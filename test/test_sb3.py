@@ -1,6 +1,9 @@
 """A client written elsewhere (Stable-Baselines3) trains on the env unchanged, and the benchmark's
 peer (SB3 with racer's network) learns what its reward asks for."""
 
+import tempfile
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -52,7 +55,9 @@ def test_sb3_peer_learns_what_the_reward_asks_for(tmp_path):
     evaluation = GreedyEvaluation(cfg.tracks, 1, **cfg.race_options())
     frames = np.stack([gym.make("racer/TimeTrial-v0", track="oval", start_offset=f).reset(seed=0)[0]
                        for f in np.linspace(0, 0.9, 8)])
+    sb3_folders = set(Path(tempfile.gettempdir()).glob("SB3-*"))
     out = sb3_peer.train(cfg, 0.0, evaluation, probe=frames, rollout_samples=256)
+    assert set(Path(tempfile.gettempdir()).glob("SB3-*")) == sb3_folders  # the peer leaves no logger folder
     table = np.array(evaluation.races[0].actions.table)
     left = table[:, 0] > 0
     assert out["probe_before"][:, left].sum(1).mean() == pytest.approx(left.mean(), abs=0.05)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from torch.nn import functional as F
@@ -96,6 +97,7 @@ def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation, probe
                 gae_lambda=args["gae_lambda"], clip_range=args["clip_range"], ent_coef=ent_coef,
                 vf_coef=args["vf_coef"], max_grad_norm=args["max_grad_norm"], policy_kwargs=kwargs,
                 seed=cfg.seed, device="cpu", verbose=0)
+    model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default logger leaves a /tmp/SB3-* folder per run
     races = [e.unwrapped.race for e in env.envs]
     curriculum = SpeedCurriculum.start(races[0].full_actions.max_speed, cfg.speed_curriculum)
 
