@@ -220,6 +220,19 @@ def test_action_space_from_model_metadata(tmp_path):
     assert choose_action(cont, 0.0, 1.5) == pytest.approx([0.0, 0.0])
 
 
+def test_a_curriculum_stage_keeps_the_fast_action_the_fast_one():
+    """Clipped at 2 m/s, straight at 4 m/s and the straight 2 m/s brake would be the same action and a
+    policy could learn its straights on the brake; a stage scales every speed instead."""
+    full = ActionSpace.from_spec(DEFAULT_ACTIONS)
+    stage = full.limited(2.0)
+    assert stage.max_speed == 2.0 and np.array_equal(stage.table[:, 0], full.table[:, 0])
+    assert np.array_equal(np.argsort(stage.table[:, 1], kind="stable"), np.argsort(full.table[:, 1], kind="stable"))
+    assert len(np.unique(stage.table[:, 1])) == len(np.unique(full.table[:, 1]))  # no two speeds merged
+    assert full.limited(4.0) is full
+    cont = ActionSpace.from_spec({"steering_angle": {"low": -30, "high": 30}, "speed": {"low": 1, "high": 4}})
+    assert cont.limited(2.0).command([0, 1]) == (0.0, 2.0) and cont.limited(2.0).command([0, -1]) == (0.0, 1.0)
+
+
 def test_route_file_track_and_rgb_render(reinvent_base):
     env = gym.make("racer/TimeTrial-v0", track=str(reinvent_base), render_mode="rgb_array")
     history, *_ = run_episode(env, options={"start": 0.0})

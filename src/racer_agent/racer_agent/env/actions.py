@@ -98,13 +98,18 @@ class ActionSpace:
         return command(self.kind, self.table, action)  # the car's own mapping: one definition
 
     def limited(self, top_speed: float) -> ActionSpace:
-        """The same actions with no speed above `top_speed` (a speed curriculum's stage): discrete
-        speeds are capped, a continuous range ends there (its low end stays below it)."""
+        """The same actions with no speed above `top_speed` (a speed curriculum's stage).
+
+        Discrete speeds are scaled down together rather than clipped: clipped at 2 m/s, "straight at
+        4 m/s" and "straight at 2 m/s" are the same action, a policy learns to drive its straights on
+        either, and one that picked the brake keeps crawling on it once the cap is gone. Scaled, the
+        fast action is the fast one at every stage. A continuous range ends at the cap (its low end
+        stays below it), which keeps its order by itself."""
         if top_speed >= self.max_speed:
             return self
         table = self.table.copy()
         if self.kind == "discrete":
-            table[:, 1] = np.minimum(table[:, 1], top_speed)
+            table[:, 1] = np.maximum(table[:, 1] * (top_speed / self.max_speed), MIN_SPEED)
         else:
             table[1] = [min(table[1, 0], 0.5 * top_speed), top_speed]
         return ActionSpace(self.kind, table)

@@ -2,7 +2,8 @@
 
 At 4 m/s a fresh policy leaves the road at the first corner in nearly every episode and learns
 little but "slow is safe"; at 2 m/s it learns to steer within a minute. So training cars start with
-every speed capped at `start` and the cap rises by `step` after every iteration in which at least
+the top speed capped at `start` (every action slowed by the same factor, `ActionSpace.limited`, so
+the fast action stays the fast one) and the cap rises by `step` after every iteration in which at least
 `completion` of the training episodes completed a lap, until the action space's own top speed.
 Each stage asks for a little more braking than the last, from a policy that already follows the
 road. Evaluation always drives the full action space, so the best checkpoint, the early stop and
