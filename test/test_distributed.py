@@ -160,8 +160,8 @@ def test_bench_scale_measures_every_mode_and_its_ratios(tmp_path):
     out = scale.run(track="oval", cars=4, seconds=2.0, startup_s=4.0)
     modes = [out[k] for k in ("single_process", "workers_1", "workers_2", "workers_2_two_nodes")]
     assert [m["workers"] for m in modes] == [0, 1, 2, 2] and out["workers_2_two_nodes"]["nodes"] == 2
-    for m in modes:
-        assert m["iterations"] >= 2 and m["samples"] > 0 and 0 < m["seconds"] < 6.0
+    for m in modes:  # the budget (2 s + 4 s start-up) ends a run between iterations, so the last may overrun it
+        assert m["iterations"] >= 2 and m["samples"] > 0 and 0 < m["seconds"] < 2.0 + 4.0 + 4.0
         assert m["samples_per_s"] == pytest.approx(m["samples"] / m["seconds"], rel=0.01)
     base = modes[0]["samples_per_s"]
     assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
