@@ -2,6 +2,7 @@
 clip fraction as logged, and that the step moves the policy the way the advantages say."""
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -92,3 +93,36 @@ def test_rollout_keeps_every_real_step_and_drops_only_autoreset_steps(tmp_path):
     assert len(batch) == driven
     assert all(row["steps"] <= 6 for row in finished)
     assert any(row["status"] == "time_up" for row in finished)
+
+
+@pytest.mark.parametrize("track, bootstraps", [("oval", True), ("Straight_track", False)])
+def test_a_lap_of_a_loop_bootstraps_the_value_but_the_end_of_the_road_does_not(tmp_path, track, bootstraps):
+    """Car 0 completes its lap on the rollout's first step. On a loop it could drive on, so its return
+    is the reward plus the discounted value of the frame it reached; at the end of an open track
+    there is nothing more to drive, so the return is the reward alone."""
+    from conftest import SHARED_TRACKS
+
+    from racer_agent.training import config
+    from racer_agent.training.trainer import Trainer
+
+    if track != "oval":
+        track = str(SHARED_TRACKS / f"{track}.npy")
+        if not Path(track).exists():
+            pytest.skip(f"{track} not found")
+    cfg = config.load(track=track, num_cars=2, eval_laps=1, steps=10_000, torch_threads=1,
+                      hyperparameters={"num_episodes_between_training": 1})
+    worker = Trainer(cfg, tmp_path / "run", show_progress=False).rollouts
+    with torch.no_grad():
+        worker.model.critic_head.bias.fill_(50.0)  # a future clearly worth something
+    worker.start(seed=0)
+    race = worker.env.unwrapped.race
+    tracker = race.trackers[0]
+    tracker.covered = race.track.length - (0.0 if race.track.closed else tracker.start_along)  # at the line
+    gamma = 0.9
+    rollout = worker.collect(gamma=gamma)
+    assert [(row["car"], row["status"]) for row in rollout.finished] == [(0, "lap_complete")]
+    assert len(rollout.batch) == 2  # one step of two cars
+    with torch.no_grad():
+        _, value_reached = worker.model(worker.cars.obs)  # the lap's final frame (autoreset comes next step)
+    expected = rollout.finished[0]["reward"] + (gamma * value_reached[0].item() if bootstraps else 0.0)
+    assert rollout.batch.returns[0].item() == pytest.approx(expected, rel=1e-5, abs=1e-5)

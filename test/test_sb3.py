@@ -64,3 +64,18 @@ def test_sb3_peer_learns_what_the_reward_asks_for(tmp_path):
     assert out["probe_after"][:, left].sum(1).mean() > 0.8
     assert out["samples"] >= 6000 and out["state"].evaluations >= 2
     assert out["settings"]["n_envs"] == 4 and out["settings"]["policy_kwargs"]["network"] == "RACER_SMALL"
+
+
+def test_the_peer_sees_a_lap_of_a_loop_as_truncated_so_sb3_bootstraps_it_as_racer_does():
+    from racer_agent.bench.sb3_peer import _env
+
+    env = _env(config.load(track="oval"), start_offset=0.0)
+    env.reset(seed=0)
+    race = env.unwrapped.race
+    race.trackers[0].covered = race.track.length  # at the line: the next step completes the lap
+    _, _, terminated, truncated, info = env.step(0)
+    assert info["episode_status"] == "lap_complete" and (terminated, truncated) == (False, True)
+    env.reset(seed=0)
+    race.sim.place(0, 100.0, 100.0, 0.0)  # far off the road: that ends everything
+    _, _, terminated, truncated, info = env.step(0)
+    assert info["episode_status"] == "off_track" and (terminated, truncated) == (True, False)

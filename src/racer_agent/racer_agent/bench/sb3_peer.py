@@ -2,12 +2,12 @@
 
 Same network and preprocessing (racer's trunk as an SB3 features extractor over SB3's own /255
 scaling, linear heads), the same speed curriculum, the same number of cars with the same spread of
-round-robin starts, the same PPO numbers wherever SB3 has them, the same
-greedy evaluation on the same sample schedule, the same early stop, and the same checkpoint
-selection (the best evaluation's weights are kept and judged). What stays SB3's: its rollout of a
-fixed `n_steps` per car (racer collects until enough episodes end), its MSE value loss (racer's
-default is DeepRacer's Huber), and its entropy coefficient default, which the benchmark runs
-beside racer's.
+round-robin starts, the same bootstrap at the end of a lap, the same PPO numbers wherever SB3 has
+them, the same greedy evaluation on the same sample schedule, the same early stop, and the same
+checkpoint selection (the best evaluation's weights are kept and judged). What stays SB3's: its
+rollout of a fixed `n_steps` per car (racer collects until enough episodes end), its MSE value loss
+(racer's default is DeepRacer's Huber), and its entropy coefficient default, which the benchmark
+runs beside racer's.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from torch.nn import functional as F
 
 import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.env.actions import ActionSpace
-from racer_agent.env.episode import LAP_COMPLETE
+from racer_agent.env.episode import LAP_COMPLETE, drives_on
 from racer_agent.training import ppo
 from racer_agent.training.config import TrainConfig
 from racer_agent.training.curriculum import SpeedCurriculum
@@ -67,9 +67,20 @@ def settings(cfg: TrainConfig, ent_coef: float, rollout_samples: int = ROLLOUT_S
                               **({"log_std_init": -0.5} if continuous else {})}}  # racer's initial std
 
 
+class LapDrivesOn(gym.Wrapper):
+    """A completed lap of a loop reported as truncated, so SB3 bootstraps it as racer's trainer does
+    (SB3 bootstraps what the env truncates, racer decides in its rollout)."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated and drives_on(info["episode_status"], self.env.unwrapped.race.track.closed):
+            terminated, truncated = False, True
+        return obs, reward, terminated, truncated, info
+
+
 def _env(cfg: TrainConfig, start_offset: float) -> gym.Env:
-    return gym.make("racer/TimeTrial-v0", track=cfg.tracks[0], direction=cfg.direction, start_offset=start_offset,
-                    **cfg.race_options())
+    return LapDrivesOn(gym.make("racer/TimeTrial-v0", track=cfg.tracks[0], direction=cfg.direction,
+                                start_offset=start_offset, **cfg.race_options()))
 
 
 def action_probabilities(model: PPO, frames: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Generalised advantage estimation for rollouts from many cars, with DeepRacer's step cap in mind.
 
 Two ways an episode ends, treated differently (a detail famous implementations get wrong):
-- terminated (lap complete, off track, ...): the future is worth nothing, the value is zeroed;
-- truncated (the step cap): the car could have driven on, so the value of the state it reached
-  is bootstrapped, even though the next observation the env returns belongs to a new episode.
+- terminated (off track, reversed, immobilised): the future is worth nothing, the value is zeroed;
+- truncated (the step cap, and a completed lap of a loop, rollout.py): the car could have driven
+  on, so the value of the state it reached is bootstrapped, even though the next observation the
+  env returns belongs to a new episode.
 """
 
 from __future__ import annotations
