@@ -21,8 +21,9 @@ def record(state: EvalState, completed: int, progress: float, ratio: float, samp
 def test_patience_grows_with_the_gap_to_the_reference():
     assert patience(6, 1.0) == 6
     assert patience(6, 0.95) == 6  # a lap "under" the bound (a shorter start) does not shrink the window
-    assert patience(6, 1.1) == 12
-    assert patience(6, 2.0) == 66  # at 2x the reference most of the budget is still worth spending
+    assert patience(6, 1.1) == 18
+    assert patience(6, 1.318) == 45  # longer than the 35-check plateau measured there before a gain
+    assert patience(6, 2.0) == 126  # at 2x the reference the whole budget is still worth spending
     assert patience(6, math.inf) == 6  # no complete evaluation yet: the counter does not run anyway
 
 
@@ -40,13 +41,13 @@ def test_best_is_progress_first_then_lap_ratio():
 
 def test_converged_only_after_a_window_scaled_to_the_gap():
     s = EvalState()
-    record(s, 3, 100.0, 1.5)  # best 1.5x: window 6 * (1 + 5) = 36 evaluations
-    for _ in range(35):
+    record(s, 3, 100.0, 1.5)  # best 1.5x: window 6 * (1 + 20 * 0.5) = 66 evaluations
+    for _ in range(65):
         record(s, 3, 100.0, 1.499)  # better by less than 0.5 %: not an improvement
-    assert s.evals_without_improvement == 35 and not GreedyEvaluation.converged(s, 6)
+    assert s.evals_without_improvement == 65 and not GreedyEvaluation.converged(s, 6)
     record(s, 3, 100.0, 1.499)
     assert GreedyEvaluation.converged(s, 6)
-    record(s, 3, 100.0, 1.2)  # a real improvement resets the counter and shrinks the window to 18
+    record(s, 3, 100.0, 1.2)  # a real improvement resets the counter and shrinks the window to 30
     assert s.evals_without_improvement == 0 and not GreedyEvaluation.converged(s, 6)
 
 

@@ -19,7 +19,7 @@ from racer_agent.evaluation.laps import LapResult, Policy, spread_laps, summaris
 from racer_core.racing_line import ReferenceLapError, reference_lap
 
 IMPROVEMENT = 0.995  # a lap counts as better when it beats the best by 0.5 %
-PATIENCE_PER_GAP = 10.0  # the early-stop window grows by the base for every 10 % above the reference
+PATIENCE_PER_GAP = 20.0  # the early-stop window grows by the base for every 5 % above the reference
 
 
 @dataclass
@@ -41,8 +41,9 @@ def patience(base_evals: int, lap_over_reference: float) -> int:
     """Evaluations without a better lap before training counts as converged.
 
     A driver at 2x the reference has most of its lap still to gain and improves in jumps (a braking
-    point found, a corner cut) with long flat stretches between them, so it gets 11x the base
-    window; a driver at the bound gets the base window.
+    point found, a corner cut) with long flat stretches between them, so it gets 21x the base
+    window; a driver at the bound gets the base window. Measured (circuit seed 0, 2026-12-03):
+    35 checks at 1.318x before the next gain (1.308x, then 1.283x); the window there is 45.
     """
     gap = max(0.0, lap_over_reference - 1.0) if math.isfinite(lap_over_reference) else 0.0
     return math.ceil(round(base_evals * (1.0 + PATIENCE_PER_GAP * gap), 6))  # 1.1 - 1.0 is not quite 0.1
