@@ -19,6 +19,8 @@ IMMOBILIZED = "immobilized"
 TIME_UP = "time_up"
 PREPARE = "prepare"
 
+PATIENCE_STEPS = 15  # consecutive steps of going backwards / standing still that end an episode
+IMMOBILE_METRES = 0.0003  # moved at most this far in one step counts as standing still
 
 
 def drives_on(status, closed):
@@ -26,10 +28,6 @@ def drives_on(status, closed):
     a completed lap of a loop. DeepRacer ends the episode there; a learner bootstraps its value
     as it does at the step cap (training/rollout.py says why)."""
     return (status == LAP_COMPLETE) & closed
-
-
-PATIENCE_STEPS = 15  # consecutive steps of going backwards / standing still that end an episode
-IMMOBILE_METRES = 0.0003  # moved at most this far in one step counts as standing still
 
 
 @dataclass
