@@ -11,7 +11,7 @@ A completed lap ends DeepRacer's episode, but on a loop the car could drive on, 
 round-robin start no picture shows where its lap will end. Learnt as the end of everything, it
 puts an ending the critic cannot see into every value and leaves speed nothing to gain near it; a
 policy that has just reached the top speed then slows to a crawl (circuit seed 0: from 1.42x the
-reference to 1.85-1.95x for 2.4 M samples). So a lap's end bootstraps the value as the step cap
+reference to 1.84-1.95x for 2.4 M samples). So a lap's end bootstraps the value as the step cap
 does (advantage.py); leaving the road, reversing and stopping still end it.
 
 Shapes: T steps x n cars per rollout; frames (T, n, C, h, w) prepared for the network (downscaled
