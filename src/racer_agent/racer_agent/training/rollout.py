@@ -117,8 +117,9 @@ class RolloutWorker:
         races = self.env.unwrapped.races
         self.model = model or build_model(config.network, races[0].camera.shape, races[0].full_actions)
         counts = split_cars(len(share.cars), len(config.tracks))
-        self.car_tracks = [race.track.name for race, n in zip(races, counts, strict=True) for _ in range(n)]
-        self.car_loops = np.array([race.track.closed for race, n in zip(races, counts, strict=True) for _ in range(n)])
+        car_races = [race for race, n in zip(races, counts, strict=True) for _ in range(n)]
+        self.car_tracks = [race.track.name for race in car_races]
+        self.car_loops = np.array([race.track.closed for race in car_races])  # (n,): where a lap's end bootstraps
         self.cars: _Cars | None = None
         self._at_iteration_start: dict | None = None  # state() as the current rollout began
 
@@ -152,8 +153,8 @@ class RolloutWorker:
             logprobs.append(logprob)
             values.append(value)
             rewards.append(torch.as_tensor(reward, dtype=torch.float32))
-            drives_on = episode.drives_on(info["episode_status"], self.car_loops)  # (module docstring)
-            terminated.append(torch.as_tensor(term & ~drives_on))
+            laps_on = episode.drives_on(info["episode_status"], self.car_loops)  # (module docstring)
+            terminated.append(torch.as_tensor(term & ~laps_on))
             ended.append(torch.as_tensor(term | trunc))
             valid.append(~cars.needs_reset)  # an autoreset step ignored the action: not a sample
             counted = ~cars.needs_reset.numpy()
