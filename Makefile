@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 
-.PHONY: setup train test bench lint
+.PHONY: setup train test bench lint store-reference-laps
 
 setup:
 	bash scripts/setup.sh
@@ -22,3 +22,9 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+# After a change to the reference-lap solver: the whole suite solves for real, then keeps its answers
+# as test/fixtures/reference_laps (the suite's stored solutions; see test/conftest.py).
+store-reference-laps:
+	rm -rf test/fixtures/reference_laps
+	RACER_STORE_REFERENCE_LAPS=1 $(MAKE) test

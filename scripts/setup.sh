@@ -69,6 +69,28 @@ build_interface() {
   rm -f "$VENV/.racer-iface-$pkg-"*
   touch "$iface_stamp"
 }
+# --test: the car's Python (3.8, ROS 2 Foxy) with the car's pins, so tests run racer_inference as the
+# car does. pyenv's 3.8 is used where no python3.8 is on PATH (Debian 12 ships none).
+if $TEST_TOOLS; then
+  PY38=${PYTHON38:-}
+  if [ -z "$PY38" ]; then  # a pyenv shim on PATH may name a 3.8 it will not run: try each one
+    for candidate in $(command -v python3.8) "$HOME"/.pyenv/versions/3.8.*/bin/python3.8; do
+      "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null && { PY38=$candidate; break; }
+    done
+  fi
+  VENV38=${RACER_VENV38:-$ROOT/.venv38}
+  car_stamp="$VENV38/.racer-car-$(sha256sum src/racer_inference/car-requirements.txt | cut -c1-16)"
+  if [ -z "$PY38" ]; then
+    echo "setup: warning: no Python 3.8 found (pyenv install 3.8.18, or PYTHON38=...); the car tests will fail"
+  elif [ ! -f "$car_stamp" ]; then
+    echo "setup: creating $VENV38 (the car's Python $("$PY38" -c 'import platform; print(platform.python_version())'))"
+    "$PY38" -m venv "$VENV38"
+    "$VENV38/bin/python" -m pip install -q -r src/racer_inference/car-requirements.txt
+    rm -f "$VENV38"/.racer-car-*
+    touch "$car_stamp"
+  fi
+fi
+
 mkdir -p "$ROOT/build/interfaces"
 build_interface tf2_msgs tf2_msgs.msg
 build_interface ackermann_msgs ackermann_msgs.msg

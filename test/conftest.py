@@ -1,6 +1,9 @@
 """Test-wide settings: DDS stays on this machine, each run on its own domain; shared reference data."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,26 @@ os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_TRACKS = ROOT.parent / "shared" / "deepracer_tracks"
+# Reference laps the suite would otherwise solve with IPOPT on every run (minutes of it), stored once.
+# Each carries the solver's digest and is only served to that solver; test_reference_lap.py solves a
+# representative set for real on every run and checks them against these.
+STORED_REFERENCE_LAPS = ROOT / "test" / "fixtures" / "reference_laps"
+
+# The tests' own cache, never the user's ~/.cache/racer: the stored solutions, and whatever this run adds.
+CACHE = Path(tempfile.mkdtemp(prefix="racer-test-cache-"))
+for stored in STORED_REFERENCE_LAPS.glob("reference-*.npz"):
+    shutil.copy(stored, CACHE)
+os.environ["RACER_CACHE"] = str(CACHE)
+atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """RACER_STORE_REFERENCE_LAPS=1 (`make store-reference-laps`): keep what this run solved as the stored set."""
+    if os.environ.get("RACER_STORE_REFERENCE_LAPS") == "1" and exitstatus == 0:
+        shutil.rmtree(STORED_REFERENCE_LAPS, ignore_errors=True)
+        STORED_REFERENCE_LAPS.mkdir(parents=True)
+        for solved in CACHE.glob("reference-*.npz"):
+            shutil.copy(solved, STORED_REFERENCE_LAPS)
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,9 @@ from racer_core.vehicle import VehicleParams
 MAX_NODES = 700
 MIN_SPACING = 0.08  # m between nodes
 CACHE_VERSION = 4
+# The solver's own source is part of every cache key and stored with every answer: a changed solver
+# never serves an answer an older one gave (the tests' stored solutions are checked against it too).
+SOLVER_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 DRIVER_SMOOTHING = 0.005  # weight of steering changes and sliding in a line meant for driving
 
 
@@ -236,7 +239,8 @@ def reference_lap(track: Track, top_speed: float, car: VehicleParams | None = No
     Without `flying` only the standing lap is solved (flying_time_s is then NaN).
 
     Results are cached on disk (`$RACER_CACHE`, default ~/.cache/racer) keyed by the track's
-    geometry, the car and the top speed: a solve takes seconds and the answer never changes.
+    geometry, the car, the top speed and the solver's source: a solve takes seconds and the answer
+    never changes.
     """
     car = car or VehicleParams()
     top_speed = float(min(top_speed, car.max_speed))
@@ -292,7 +296,7 @@ def _cache_dir() -> Path:
 def _cache_key(track: Track, car: VehicleParams, top_speed: float, margin: float, flying: bool) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(track.to_array()).tobytes())
-    settings = [CACHE_VERSION, track.closed, top_speed, margin, flying, car.__dict__]
+    settings = [CACHE_VERSION, SOLVER_DIGEST, track.closed, top_speed, margin, flying, car.__dict__]
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:24]
 
@@ -301,7 +305,7 @@ def _save(lap: ReferenceLap, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **{k: np.asarray(v) for k, v in lap.__dict__.items()})
+        np.savez(tmp, solver=np.asarray(SOLVER_DIGEST), **{k: np.asarray(v) for k, v in lap.__dict__.items()})
         tmp.replace(path)
     except OSError:
         pass  # a read-only home only costs the next caller a solve
@@ -310,6 +314,8 @@ def _save(lap: ReferenceLap, path: Path) -> None:
 def _load(path: Path) -> ReferenceLap:
     with np.load(path) as data:
         fields = {k: data[k] for k in data.files}
+    if str(fields.pop("solver", "")) != SOLVER_DIGEST:
+        raise ValueError(f"{path}: solved by another version of the solver")
     for scalar in ("time_s", "flying_time_s", "length"):
         fields[scalar] = float(fields[scalar])
     return ReferenceLap(**fields)

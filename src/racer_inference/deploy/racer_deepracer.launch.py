@@ -4,6 +4,8 @@ ros2 launch racer_deepracer.launch.py [max_throttle:=0.5] [model_dir:=/opt/racer
 Written for Foxy's launch API and Python 3.8; installed with the bundle by install.sh.
 """
 
+from __future__ import annotations
+
 import os
 
 from launch import LaunchDescription

@@ -4,6 +4,8 @@ numpy only (no onnxruntime), so the training side's ActionSpace shares this mapp
 the inference runtime. Python 3.8: it runs on the car.
 """
 
+from __future__ import annotations
+
 from typing import Tuple
 
 import numpy as np

@@ -7,6 +7,8 @@ on `/deepracer_navigation_pkg/auto_drive`, after the node has switched its ctrl_
 and enabled it. Python 3.8: it runs on the car.
 """
 
+from __future__ import annotations
+
 import math
 from typing import Callable, Dict, Optional, Type
 

@@ -4,6 +4,7 @@ The model's own model_metadata.json says what it was trained on (height, width, 
 grey weights the simulator rendered with), so the conversion here follows the model, not the camera.
 """
 
+from __future__ import annotations
 
 from typing import Optional, Sequence
 

@@ -7,6 +7,8 @@ finite, and on SIGINT / SIGTERM, where the stop is acknowledged before the node 
 numpy, onnxruntime and message packages only: it runs on the car.
 """
 
+from __future__ import annotations
+
 import sys
 import time
 from typing import List, Optional

@@ -6,6 +6,8 @@ The output becomes a command here too: argmax over a discrete action space, or t
 [-1, 1]^2 rescaled to continuous ranges; anything not finite becomes no command at all.
 """
 
+from __future__ import annotations
+
 import json
 import math
 from pathlib import Path

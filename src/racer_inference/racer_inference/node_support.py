@@ -6,6 +6,8 @@ Runs on the car's ROS 2 Foxy and Python 3.8 as well as on Jazzy: no syntax or ty
 3.8, and the rclpy calls that Foxy lacks are looked up, not assumed.
 """
 
+from __future__ import annotations
+
 import signal
 import sys
 from typing import Callable, Dict, List, Optional, Tuple
