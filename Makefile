@@ -15,7 +15,7 @@ train: setup
 test:
 	bash scripts/setup.sh --test
 	$(BIN)/ruff check .
-	ROS_DOMAIN_ID=$${ROS_DOMAIN_ID:-$$(( $$$$ % 90 + 10 ))} $(BIN)/python -m pytest -q --durations=15 test
+	ROS_DOMAIN_ID=$${ROS_DOMAIN_ID:-$$(( $$$$ % 90 + 10 ))} $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 test
 
 bench: setup
 	bash bench/run.sh

@@ -12,19 +12,22 @@ from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from racer_agent.training.config import load as default_config
 from racer_sim.launch_support import end_with_process, flag, gazebo, rviz, share, simulator_nodes, typed
+
+DEFAULTS = default_config()  # configs/default.json: the descriptions quote it, never a copy of its numbers
 
 ARGUMENTS = [
     ("track", "circuit", "built-in track name or DeepRacer route file (.npy)"),
     ("reward", "", "reward function file; empty: racer's default"),
     ("config", "", "racer config or DeepRacer hyperparameters.json; empty: racer's default"),
     ("actions", "", "model_metadata.json with the action space; empty: racer's default"),
-    ("minutes", "0", "wall-clock budget; 0: the config's (10)"),
+    ("minutes", "0", f"wall-clock budget; 0: the config's ({DEFAULTS.minutes:g})"),
     ("steps", "0", "sample budget; 0: none"),
     ("seed", "-1", "seed; -1: the config's"),
     ("out", "", "run directory; empty: runs/<date-time>"),
-    ("cars", "0", "cars learning at once; 0: the config's (32) with sim:=embedded, 1 simulator node with sim:=ros, "
-                  "1 Gazebo world with sim:=gazebo"),
+    ("cars", "0", f"cars learning at once; 0: the config's ({DEFAULTS.num_cars}) with sim:=embedded, "
+                  "1 simulator node with sim:=ros, 1 Gazebo world with sim:=gazebo"),
     ("sim", "embedded", "embedded: simulator inside the trainer; ros: lock-step racer_sim_node per car; "
                         "gazebo: headless Gazebo worlds stepped in lock-step, one per car (GZ_PARTITION <prefix>_i)"),
     ("rviz", "false", "start rviz2 with racer's display config (sim:=ros shows the cars)"),

@@ -93,4 +93,4 @@ def test_bench_generalize_evaluates_only_unseen_routes(tmp_path, route_files):
     for key in ("plain", "randomized"):
         (route,) = result[key]["per_route"]
         assert route["track"] == unseen[0].stem and 0 <= route["completed_laps"] <= 3
-        assert result[key]["completed_share"] in (0.0, 1.0)
+        assert result[key]["completed_share"] == (1.0 if route["completed_laps"] == 3 else 0.0)

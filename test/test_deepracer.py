@@ -21,6 +21,9 @@ pytest.importorskip("deepracer_interfaces_pkg")
 from deepracer_interfaces_pkg.msg import ServoCtrlMsg  # noqa: E402
 from ros_helpers import Probe, stop  # noqa: E402
 
+# one xdist worker: the trained model (a module fixture) is trained once.
+pytestmark = pytest.mark.xdist_group("deepracer")
+
 BIN = Path(sys.executable).parent
 EMULATOR = Path(__file__).with_name("deepracer_emulator.py")
 MAX_THROTTLE = 0.5
@@ -55,13 +58,13 @@ def driver(model_dir: Path, *params: str) -> Process:
     return Process(cmd)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def model_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("deepracer") / "run"
     actions = out.parent / "actions.json"
     actions.write_text(json.dumps({"action_space": ACTIONS, "action_space_type": "discrete"}))
     # a sample budget, not a wall-clock one: the same model on a quiet or a busy machine
-    subprocess.run([str(BIN / "racer"), "train", "--track", "oval", "--steps", "200000", "--seed", "0", "--quiet",
+    subprocess.run([str(BIN / "racer"), "train", "--track", "oval", "--steps", "80000", "--seed", "0", "--quiet",
                     "--actions", str(actions),
                     "--out", str(out)], check=True, capture_output=True, timeout=300)
     return out / "model"

@@ -21,13 +21,16 @@ from racer_agent.training import config
 from racer_agent.training.run_directory import RunDirectory
 from racer_agent.training.trainer import Trainer
 
+# one xdist worker: the module's trained run is made once.
+pytestmark = pytest.mark.xdist_group("export")
+
 RACER = [sys.executable, "-m", "racer_sim.cli"]
 
 
 STRAIGHT = [{"steering_angle": 0.0, "speed": 1.0}]  # straight on at 1 m/s: off the road at every corner
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_samples=0, steps=600, torch_threads=1,

@@ -22,6 +22,9 @@ from ros_helpers import Probe, stop  # noqa: E402
 
 from racer_agent.env.actions import DEFAULT_ACTIONS  # noqa: E402
 
+# one xdist worker: the module's trained model is made once.
+pytestmark = pytest.mark.xdist_group("ros_nodes")
+
 BIN = Path(sys.executable).parent
 DT_NS = round(1e9 / 15)
 
@@ -260,7 +263,7 @@ def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
     assert "last good checkpoint" in err and (out / "checkpoints" / "latest.pt").is_file()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def model_dir(tmp_path_factory) -> Path:
     from racer_agent.evaluation.export import export
     from racer_agent.training import config

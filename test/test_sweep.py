@@ -13,6 +13,9 @@ from racer_agent.training.sweep import SweepError, SweepSpec, score
 
 pytest.importorskip("ray")
 
+# Ray's clusters, one at a time: both xdist workers' tests would share this machine's Ray ports.
+pytestmark = pytest.mark.xdist_group("ray")
+
 SPEC = """
 base:
   track: oval

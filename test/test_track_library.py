@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from urllib.parse import urlparse
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from conftest import SHARED_TRACKS
 
 from racer_core.builtin_tracks import load
 from racer_core.track import Track, TrackError
+from racer_core.track_library import DEFAULT_BASE_URL
 
 RACER = [sys.executable, "-m", "racer_sim.cli"]
 
@@ -30,16 +32,19 @@ def route_server(tmp_path):
     """A copy of the shared route files, plus a broken one, served on 127.0.0.1."""
     if not SHARED_TRACKS.is_dir():
         pytest.skip("no shared route files")
-    served = tmp_path / "served"
-    served.mkdir()
+    root = tmp_path / "served"
+    routes_path = urlparse(DEFAULT_BASE_URL).path  # the community simulator's layout, under its own path
+    assert routes_path.endswith("/deepracer-simapp/master/bundle/routes"), routes_path
+    served = root / routes_path.lstrip("/")
+    served.mkdir(parents=True)
     for name in ("reinvent_base", "Oval_track"):
         shutil.copy(SHARED_TRACKS / f"{name}.npy", served)
     (served / "broken.npy").write_bytes(b"not a numpy file")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}{routes_path}"
     server.shutdown()
     server.server_close()
 
@@ -68,6 +73,12 @@ def test_fetch_refuses_a_broken_or_missing_route_and_stores_nothing(library, rou
     assert not library.exists() or not any(library.glob("*.npy"))
     with pytest.raises(TrackError, match="racer tracks import"):
         load("broken")
+
+
+def test_an_empty_library_says_how_to_fill_it(library):
+    listing = subprocess.run([*RACER, "tracks", "list"], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0 and "0 route(s)" in listing.stdout
+    assert "racer tracks fetch" in listing.stdout and "racer tracks import" in listing.stdout
 
 
 def test_import_a_folder_like_a_simapp_checkout(library, tmp_path):

@@ -29,10 +29,12 @@ SHARE_FILES = {"racer_sim": ["launch/train.launch.py", "launch/drive.launch.py",
                                for f in ("world.sdf", "track.png", "models/racer_car/model.sdf")]],
                "racer_agent": ["config/train.yaml", "package.xml"]}
 
-pytestmark = pytest.mark.skipif(not (VENDOR / "launch").is_dir(), reason=f"Jazzy's launch packages not in {VENDOR}")
+# one xdist worker: the colcon install space (a module fixture) is built once.
+pytestmark = [pytest.mark.skipif(not (VENDOR / "launch").is_dir(), reason=f"Jazzy's launch packages not in {VENDOR}"),
+              pytest.mark.xdist_group("workspace")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def install(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("colcon")
     build = subprocess.run(["bash", str(ROOT / "scripts" / "colcon_build.sh"), str(out)], capture_output=True,
@@ -41,7 +43,7 @@ def install(tmp_path_factory) -> Path:
     return out / "install"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def workspace_env(install) -> dict[str, str]:
     """The environment of a shell that sourced the install space (as after `. install/setup.bash`)."""
     dump = subprocess.run(["bash", "-c", f". '{install}/setup.bash' && env -0"], capture_output=True, check=True)
@@ -89,7 +91,7 @@ def test_package_graph_has_no_cycle_and_racer_sim_is_on_top():
         done |= ready
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def trained(install, workspace_env, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     cwd = tmp_path_factory.mktemp("train")
     run = launch(workspace_env, "racer_sim", "train.launch.py", "track:=oval", "minutes:=0.3",

@@ -20,8 +20,10 @@ from racer_core.track import Track, TrackError
 
 # The community simulator's route files (Apache-2.0); `racer tracks fetch --base-url` or
 # $RACER_TRACKS_URL points elsewhere (a mirror, a fork, a local server).
-DEFAULT_BASE_URL = ("https://raw.githubusercontent.com/aws-deepracer-community/deepracer-simapp/main/"
-                    "bundle/deepracer_simulation_environment/routes")
+# The repository's default branch is master and its route files lie at bundle/routes/<NAME>.npy.
+DEFAULT_BASE_URL = "https://raw.githubusercontent.com/aws-deepracer-community/deepracer-simapp/master/bundle/routes"
+EMPTY_HINT = ("no routes yet: `racer tracks fetch reinvent_base` downloads DeepRacer routes by name, "
+              "`racer tracks import FOLDER` adds route files you have")
 MAX_ROUTE_BYTES = 8 * 1024 * 1024  # the largest real route is well under 100 kB
 FETCH_TIMEOUT_S = 30
 

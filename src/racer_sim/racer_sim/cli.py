@@ -18,6 +18,8 @@ def _tracks_list(args) -> int:
         print(f"{name:10s} {t.length:6.2f} m  width {t.median_width:.2f} m  {builtin_tracks.DESIGNS[name].description}")
     stored = track_library.names()
     print(f"track library {track_library.library_dir()}: {len(stored)} route(s)")
+    if not stored:
+        print(f"  {track_library.EMPTY_HINT}")
     for name in stored:
         print(f"  {name}")
     return 0
@@ -270,6 +272,13 @@ def _gazebo_world(args) -> int:
     return 0
 
 
+def _default_cars() -> int:
+    """The default config's, so the help cannot drift from configs/default.json."""
+    from racer_agent.training.config import load
+
+    return load().num_cars
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -319,7 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run directory (default runs/<date-time>)")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--cars", type=int, help="cars learning at once (default 16 embedded, 1 with --sim ros)")
+    train.add_argument("--cars", type=int,
+                       help=f"cars learning at once (default {_default_cars()} embedded, 1 with --sim ros or gazebo)")
     train.add_argument("--sim", choices=("embedded", "ros", "gazebo"), default="embedded",
                        help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes; "
                             "gazebo: a running Gazebo server (gz sim -s WORLD, car spawned), stepped in lock-step")
