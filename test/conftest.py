@@ -3,6 +3,7 @@
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -39,6 +40,18 @@ def pytest_sessionfinish(session, exitstatus):
         STORED_REFERENCE_LAPS.mkdir(parents=True, exist_ok=True)
         for solved in CACHE.glob("reference-*.npz"):
             shutil.copy(solved, STORED_REFERENCE_LAPS)
+
+
+def pytest_collection_finish(session):
+    """The heavy fixtures (a trained model, a colcon workspace) are built once per group only if xdist
+    really groups: pytest 9.2 broke that silently (pytest-xdist#1386), so a lost group stops the run."""
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:  # said on stderr too: xdist reports a worker's collection error only as its own assertion
+        message = f"--dist loadgroup is not grouping ({lost[0]} has no @group suffix): pytest version?"
+        print(message, file=sys.stderr)
+        raise pytest.UsageError(message)
 
 
 @pytest.fixture(scope="session")

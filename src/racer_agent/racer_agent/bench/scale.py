@@ -25,20 +25,24 @@ from racer_agent.training.run_directory import read_values
 
 LOOPBACK = "127.0.0.1"
 STARTUP_S = 8.0  # added to every mode's budget for its first, uncounted iteration
+STEPS_MINUTES = 10.0  # a sample budget's time cap: only a stuck mode reaches it
 
 
 def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path,
-           startup_s: float = STARTUP_S) -> dict:
+           startup_s: float = STARTUP_S, steps: int | None = None) -> dict:
+    """One mode for `seconds`, or for `steps` samples where given (the same work on a busy machine)."""
     from racer_agent.training.trainer import Trainer
 
     # the budget covers the first iteration too (the actors' start, a few seconds), which is not counted
-    cfg = train_config.load(track=track, num_cars=cars, minutes=(seconds + startup_s) / 60.0, seed=seed,
+    minutes = STEPS_MINUTES if steps else (seconds + startup_s) / 60.0
+    cfg = train_config.load(track=track, num_cars=cars, minutes=minutes, steps=steps, seed=seed,
                             workers=workers, eval_every_samples=10**12)
     trainer = Trainer(cfg, out, show_progress=False)
     trainer.train()
     rows = read_values(trainer.run.iterations_csv)
     if len(rows) < 3:
-        raise RuntimeError(f"workers={workers}: only {len(rows)} iterations in {seconds} s; give it more --seconds")
+        budget = f"{steps} samples" if steps else f"{seconds} s"
+        raise RuntimeError(f"workers={workers}: only {len(rows)} iterations in {budget}; give it a larger budget")
     first, last = rows[0], rows[-1]
     samples = last["samples"] - first["samples"]
     wall = last["wall_s"] - first["wall_s"]
@@ -48,7 +52,8 @@ def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int
             "ppo_update_share": round(update / wall, 3)}
 
 
-def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float) -> dict:
+def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
+                  steps: int | None) -> dict:
     """--workers 2 on a head and a second node (one CPU each), joined at the head's address."""
     ray_cluster.prepare()
     import ray
@@ -60,24 +65,25 @@ def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: 
     try:
         ray.init(address=cluster.address, _node_ip_address=LOOPBACK, include_dashboard=False, configure_logging=False)
         cluster.wait_for_nodes()
-        return {**_train(2, track, cars, seconds, seed, out, startup_s), "nodes": 2}
+        return {**_train(2, track, cars, seconds, seed, out, startup_s, steps), "nodes": 2}
     finally:
         ray.shutdown()
         cluster.shutdown()
 
 
 def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, seed: int = 0,
-        startup_s: float = STARTUP_S) -> dict:
+        startup_s: float = STARTUP_S, steps: int | None = None) -> dict:
     ray_cluster.prepare()  # every Ray here stays on loopback
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
-        single = _train(0, track, cars, seconds, seed, tmp / "single", startup_s)
-        one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s)
-        two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s)
-        nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s)
+        single = _train(0, track, cars, seconds, seed, tmp / "single", startup_s, steps)
+        one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s, steps)
+        two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s, steps)
+        nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s, steps)
     base = single["samples_per_s"]
     return {
-        "benchmark": "scale", "track": track, "cars": single["cars"], "seconds_per_mode": seconds,
+        "benchmark": "scale", "track": track, "cars": single["cars"], "seconds_per_mode": None if steps else seconds,
+        "steps_per_mode": steps,
         "single_process": single, "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
         "workers_1_over_single": round(one["samples_per_s"] / base, 3),
         "workers_2_over_single": round(two["samples_per_s"] / base, 3),
