@@ -424,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--track", default="circuit")
     scale.add_argument("--cars", type=int, help="training cars (default: the default config's)")
     scale.add_argument("--seconds", type=float, default=30.0, help="training per mode")
-    scale.add_argument("--steps", type=int, help="samples per mode instead of seconds (the same work on a busy machine)")
+    scale.add_argument("--steps", type=int, help="samples per mode instead of seconds (same work when busy)")
     scale.add_argument("--seed", type=int, default=0)
     scale.set_defaults(func=_bench_scale)
     gen = bench.add_parser("generalize", help="train on a few DeepRacer routes, lap the unseen ones")
