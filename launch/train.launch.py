@@ -4,6 +4,8 @@ as `racer train`), behind ROS 2 topics in lock-step simulator nodes, one per car
 car; the Docker image has Gazebo); rviz optional. The launch ends when the trainer does.
 
 ros2 launch racer_sim train.launch.py track:=circuit reward:=/path/reward.py minutes:=10 out:=runs/mine
+
+Its trainer arguments are `racer train`'s options (`ros2 launch racer_sim train.launch.py --show-args`).
 """
 
 from launch import LaunchDescription
@@ -13,51 +15,38 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from racer_agent.training.config import load as default_config
-from racer_sim.launch_support import end_with_process, flag, gazebo, rviz, share, simulator_nodes, typed
+from racer_agent.training.options import OPTIONS
+from racer_sim.launch_support import end_with_process, flag, gazebo, rviz, simulator_nodes, typed
 
-DEFAULTS = default_config()  # configs/default.json: the descriptions quote it, never a copy of its numbers
-
-ARGUMENTS = [
-    ("track", "circuit", "built-in track name or DeepRacer route file (.npy)"),
-    ("reward", "", "reward function file; empty: racer's default"),
-    ("config", "", "racer config or DeepRacer hyperparameters.json; empty: racer's default"),
-    ("actions", "", "model_metadata.json with the action space; empty: racer's default"),
-    ("minutes", "0", f"wall-clock budget; 0: the config's ({DEFAULTS.minutes:g})"),
-    ("steps", "0", "sample budget; 0: none"),
-    ("seed", "-1", "seed; -1: the config's"),
-    ("out", "", "run directory; empty: runs/<date-time>"),
-    ("cars", "0", f"cars learning at once; 0: the config's ({DEFAULTS.num_cars}) with sim:=embedded, "
-                  "1 simulator node with sim:=ros, 1 Gazebo world with sim:=gazebo"),
-    ("sim", "embedded", "embedded: simulator inside the trainer; ros: lock-step racer_sim_node per car; "
-                        "gazebo: headless Gazebo worlds stepped in lock-step, one per car (GZ_PARTITION <prefix>_i)"),
+# One argument per training option the launch file does not decide itself (racer_agent.training.options),
+# with the value that means "the config's" as its default.
+TRAINER = [o for o in OPTIONS if o.launch]
+DEFAULT_TRACK = default_config().tracks[0]  # the simulator nodes' and Gazebo world's when track:= is not given
+ARGUMENTS = [(o.name, str(o.unset).lower() if o.kind is bool else str(o.unset), o.ros_help()) for o in TRAINER] + [
     ("rviz", "false", "start rviz2 with racer's display config (sim:=ros shows the cars)"),
     ("use_sim_time", "false", "nodes follow /clock (the simulator node publishes it with sim:=ros)"),
 ]
 
 
 def nodes(context, *_args, **_kwargs) -> list:
-    sim = LaunchConfiguration("sim").perform(context)
-    if sim not in ("embedded", "ros", "gazebo"):
-        raise ValueError(f"sim:={sim} must be embedded, ros or gazebo")
+    sim = LaunchConfiguration("sim").perform(context) or "embedded"
     use_sim_time = flag(context, "use_sim_time")
     cars = int(LaunchConfiguration("cars").perform(context))
+    track = LaunchConfiguration("track").perform(context)
     simulator, world = [], ""
     if sim == "gazebo":
-        simulator, world_dir = gazebo(LaunchConfiguration("track").perform(context), realtime=False,
-                                      use_sim_time=use_sim_time, workers=max(cars, 1))
+        simulator, world_dir = gazebo(track or DEFAULT_TRACK, realtime=False, use_sim_time=use_sim_time,
+                                      workers=max(cars, 1))
         world = str(world_dir / "world.sdf")
+    parameters = {o.name: typed(o.name, o.kind) for o in TRAINER}  # the node checks each value itself
     trainer = Node(
         package="racer_agent", executable="racer_train_node", name="racer_trainer", output="screen",
-        parameters=[share("racer_agent", "config", "train.yaml"), {
-            "track": typed("track", str), "reward": typed("reward", str), "config": typed("config", str),
-            "actions": typed("actions", str), "out": typed("out", str), "minutes": typed("minutes", float),
-            "steps": typed("steps", int), "seed": typed("seed", int), "cars": cars, "sim": sim,
-            "world": world, "quiet": True, "use_sim_time": use_sim_time}],
+        parameters=[{**parameters, "world": world, "quiet": True, "use_sim_time": use_sim_time}],
     )
     actions = [*simulator, trainer, RegisterEventHandler(OnProcessExit(target_action=trainer,
                                                                        on_exit=end_with_process))]
     if sim == "ros":
-        actions += simulator_nodes(max(cars, 1), typed("track", str), use_sim_time, {"lockstep": True})
+        actions += simulator_nodes(max(cars, 1), track or DEFAULT_TRACK, use_sim_time, {"lockstep": True})
     if flag(context, "rviz"):
         actions += rviz(context, use_sim_time=sim == "ros" or use_sim_time, required=False)
     return actions

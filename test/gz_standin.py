@@ -22,10 +22,11 @@ import threading
 
 import numpy as np
 
-from racer_agent.gazebo.link import Inbox, Odometry, read_world
+from racer_agent.gazebo.link import Inbox, Odometry
 from racer_core import commands, vehicle
 from racer_core import gazebo_interface as gz
 from racer_core.camera import CameraConfig
+from racer_core.gazebo_interface import read_world
 from racer_core.simulator import Simulator
 from racer_core.track import Track
 

@@ -15,11 +15,11 @@ from conftest import ROOT
 from gz_standin import GazeboStandIn
 
 import racer_agent  # noqa: F401
-from racer_agent.gazebo.link import read_world
 from racer_agent.gazebo.simulator import GazeboSimulator
 from racer_core import builtin_tracks
 from racer_core import gazebo_interface as gz
 from racer_core.camera import camera_from
+from racer_core.gazebo_interface import read_world
 from racer_core.simulator import Simulator
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.vehicle import VehicleParams

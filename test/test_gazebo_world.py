@@ -226,7 +226,7 @@ def test_sim_gazebo_starts_the_world_spawns_the_car_at_the_start_and_bridges(rei
 
 
 def test_several_gazebo_workers_are_kept_apart_by_partition(monkeypatch):
-    from racer_agent.gazebo.simulator import default_partitions
+    from racer_core.gazebo_interface import default_partitions
     from racer_sim.gazebo_processes import gazebo_processes, world_directory
 
     monkeypatch.setenv("GZ_PARTITION", "run7")

@@ -1,6 +1,6 @@
 import torch
 
-from racer_agent.training.networks import RACER_SMALL, SHALLOW, ActorCritic, Trunk
+from racer_agent.training.networks import FIVE_LAYER, RACER_SMALL, SHALLOW, ActorCritic, Trunk
 
 
 def test_shallow_has_deepracers_shapes():
@@ -8,6 +8,20 @@ def test_shallow_has_deepracers_shapes():
     assert trunk.features == 11 * 16 * 64 == 11264
     params = sum(p.numel() for p in trunk.parameters())
     assert 5.7e6 < params < 6.0e6  # ~5.8 M per copy, the dense layer dominates
+
+
+def test_five_layer_has_deepracers_shapes():
+    """DEEP_CONVOLUTIONAL_NETWORK: conv (32,5,2), (32,3,1), (64,3,2), (64,3,1), then dense 64 and 512."""
+    trunk = Trunk(FIVE_LAYER, (120, 160, 1))
+    convs = [m for m in trunk.convs if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size[0], c.stride[0]) for c in convs] == [(32, 5, 2), (32, 3, 1), (64, 3, 2),
+                                                                                (64, 3, 1)]
+    assert trunk.features == 64 * 25 * 35  # VALID: 120x160 -> 58x78 -> 56x76 -> 27x37 -> 25x35
+    dense = [m for m in trunk.dense if isinstance(m, torch.nn.Linear)]
+    assert [(d.in_features, d.out_features) for d in dense] == [(trunk.features, 64), (64, 512)]
+    model = ActorCritic(FIVE_LAYER, (120, 160, 1), 5)
+    logits, value = model(model.prepare(torch.zeros((2, 120, 160, 1), dtype=torch.uint8)))
+    assert logits.shape == (2, 5) and value.shape == (2,)
 
 
 def test_actor_critic_outputs():

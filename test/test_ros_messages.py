@@ -9,7 +9,7 @@ from racer_core import commands
 from racer_core.camera import camera_from
 from racer_core.vehicle import VehicleParams
 
-messages = pytest.importorskip("racer_agent.ros.messages")
+messages = pytest.importorskip("racer_inference.messages")
 images = pytest.importorskip("racer_inference.images")
 sim_messages = pytest.importorskip("racer_sim.sim_messages")
 CAR = VehicleParams()
@@ -94,3 +94,23 @@ def test_lap_counter_times_laps_and_reports_leaving_the_road():
     x, y, yaw = track.pose_at(1.0)
     assert laps.update(x + 5.0, y + 5.0, yaw, 1e3) == OFF_TRACK  # all four wheels far off the road
     assert laps.update(x + 5.1, y + 5.0, yaw, 1e3) is None  # said once per excursion
+
+
+def test_the_simulator_side_never_imports_the_learner():
+    """The simulator node, its messages and the process/launch helpers stand below racer_agent: a
+    simulator machine needs no torch, and the learner's bridge shares racer_inference.messages instead."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    vendor = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "ros2_launch_jazzy"
+    modules = ["racer_sim.sim_node", "racer_sim.sim_messages", "racer_sim.node_processes"]
+    if vendor.is_dir():
+        modules.append("racer_sim.launch_support")
+    code = (f"import sys; import {', '.join(modules)}; "
+            "print(sorted(m for m in sys.modules if m.startswith('racer_agent')))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(vendor / "launch"), str(vendor / "launch_ros")])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

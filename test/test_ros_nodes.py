@@ -4,6 +4,7 @@ sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and this run's own ROS_DOMAIN_ID)."
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import signal
@@ -226,12 +227,15 @@ def test_dead_simulator_is_a_clear_error_within_the_timeout():
 
 
 def test_racer_train_sim_ros_completes(tmp_path):
-    """The pip-install path: `racer train --sim ros` starts the sim node and the trainer node."""
+    """The pip-install path: `racer train --sim ros` starts the sim node and the trainer node, and
+    every option reaches the trainer (--direction was once dropped on the way)."""
     out = tmp_path / "run"
     result = subprocess.run([str(BIN / "racer"), "train", "--sim", "ros", "--steps", "600", "--minutes", "2",
-                             "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300)
+                             "--direction", "reverse", "--seed", "3", "--out", str(out), "--quiet"],
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    assert '"sim": "ros"' in (out / "config.json").read_text()
+    config = json.loads((out / "config.json").read_text())
+    assert (config["sim"], config["direction"], config["seed"], config["num_cars"]) == ("ros", "reverse", 3, 1)
     assert (out / "checkpoints" / "latest.pt").is_file() and (out / "model" / "model.onnx").is_file()
     rows = (out / "metrics" / "episodes.csv").read_text().splitlines()
     assert len(rows) > 5  # episodes driven through the bridge were logged

@@ -67,6 +67,32 @@ def test_deepracer_hyperparameters_json_loads(tmp_path):
         config.load(loss_type="l1")
 
 
+def test_model_metadata_picks_the_network_and_refuses_what_racer_cannot_train(tmp_path):
+    """neural_network is honoured (a command-line network still wins); a sensor or training algorithm
+    racer does not have is refused by name, never swapped for its own."""
+    actions = [{"steering_angle": 0.0, "speed": 1.0}, {"steering_angle": 20.0, "speed": 1.0}]
+
+    def metadata(**keys) -> Path:
+        path = tmp_path / f"model_metadata_{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({"action_space": actions, "action_space_type": "discrete", "version": "5",
+                                    "sensor": ["FRONT_FACING_CAMERA"], "training_algorithm": "clipped_ppo", **keys}))
+        return path
+
+    assert config.load(actions=str(metadata(neural_network="DEEP_CONVOLUTIONAL_NETWORK"))).network \
+        == "DEEP_CONVOLUTIONAL_NETWORK"
+    assert config.load(actions=str(metadata(neural_network="DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")),
+                       network="RACER_SMALL").network == "RACER_SMALL"
+    with pytest.raises(ConfigError, match="training_algorithm 'sac' is not implemented"):
+        config.load(actions=str(metadata(training_algorithm="sac")))
+    with pytest.raises(ConfigError, match=r"sensor \['STEREO_CAMERAS', 'LIDAR'\] is not simulated"):
+        config.load(actions=str(metadata(sensor=["STEREO_CAMERAS", "LIDAR"])))
+    with pytest.raises(ConfigError, match="neural_network 'DEEP_CONVOLUTIONAL_NETWORK_DEEP' is not one racer builds"):
+        config.load(actions=str(metadata(neural_network="DEEP_CONVOLUTIONAL_NETWORK_DEEP")))
+    refused = subprocess.run([*RACER, "train", "--actions", str(metadata(training_algorithm="sac")), "--steps", "10",
+                              "--out", str(tmp_path / "never")], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "clipped_ppo" in refused.stderr and not (tmp_path / "never").exists()
+
+
 def test_ppo_learns_what_the_reward_asks_for(tmp_path):
     """A reward that pays for steering left: PPO must shift probability onto the left actions."""
     reward = tmp_path / "left.py"

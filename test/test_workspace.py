@@ -27,7 +27,7 @@ SHARE_FILES = {"racer_sim": ["launch/train.launch.py", "launch/drive.launch.py",
                              "rviz/racer.rviz", "config/sim.yaml", "config/gz_bridge.yaml", "package.xml",
                              *[f"worlds/{t}/{f}" for t in ("oval", "circuit", "technical")
                                for f in ("world.sdf", "track.png", "models/racer_car/model.sdf")]],
-               "racer_agent": ["config/train.yaml", "package.xml"]}
+               "racer_agent": ["package.xml"]}
 
 # one xdist worker: the colcon install space (a module fixture) is built once.
 pytestmark = [pytest.mark.skipif(not (VENDOR / "launch").is_dir(), reason=f"Jazzy's launch packages not in {VENDOR}"),

@@ -11,7 +11,6 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
-        (f"share/{PACKAGE}/config", ["config/train.yaml"]),
     ],
     install_requires=["racer_core", "racer_inference", "numpy", "gymnasium", "torch", "PyYAML", "tqdm", "matplotlib",
                       "onnx", "onnxruntime", "opencv-python-headless", "tensorboard"],

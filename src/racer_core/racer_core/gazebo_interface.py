@@ -2,12 +2,17 @@
 
 The world generator (racer_sim.gazebo_world), the bridge config (config/gz_bridge.yaml), the
 Ackermann-to-Twist node and the Gazebo simulator client (racer_agent.gazebo) all read them here, so
-a renamed topic cannot leave one of them behind.
+a renamed topic cannot leave one of them behind. Likewise what a world file tells the programs that
+run and step it (`read_world`) and the GZ_PARTITION of each world when several run at once.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
 
 from racer_core.commands import Drive, checked
 from racer_core.vehicle import VehicleParams
@@ -88,3 +93,29 @@ def twist_of(drive: Drive, vehicle: VehicleParams) -> tuple[float, float]:
 def twist_from_drive(speed: float, steer: float, vehicle: VehicleParams) -> tuple[float, float]:
     """`twist_of` the `safe_drive` of a raw command."""
     return twist_of(safe_drive(speed, steer, vehicle)[0], vehicle)
+
+
+@dataclass(frozen=True)
+class WorldInfo:
+    name: str
+    physics_step: float  # s
+
+
+def read_world(path: str | Path) -> WorldInfo:
+    """The world's name and physics step, from the SDF file Gazebo was started with."""
+    try:
+        world = ET.parse(path).getroot().find("world")
+        if world is None:
+            raise ValueError("it has no <world> element")
+        step = world.findtext("physics/max_step_size")
+        if step is None:
+            raise ValueError("it has no <physics><max_step_size>: generate it with `racer gazebo world`")
+        return WorldInfo(world.get("name", ""), float(step))
+    except (OSError, ET.ParseError, ValueError) as exc:
+        raise ValueError(f"cannot read the Gazebo world {path}: {exc}") from exc
+
+
+def default_partitions(num_cars: int) -> list[str]:
+    """GZ_PARTITION of each world when several run: `<GZ_PARTITION or racer>_<i>` (the launch file's too)."""
+    prefix = os.environ.get("GZ_PARTITION") or "racer"
+    return [f"{prefix}_{i}" for i in range(num_cars)]

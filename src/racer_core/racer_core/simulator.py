@@ -85,6 +85,14 @@ class TrackProbe:
         self._hints = np.full(num_cars, -1, np.int64)
         self._measures = np.zeros((num_cars, MEASURE_SIZE))
 
+    def state_dict(self) -> dict:
+        """What changes as the cars move (for a resume that continues exactly): copies."""
+        return {"hints": self._hints.copy(), "measures": self._measures.copy()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._hints[...] = state["hints"]  # in place: compiled kernels may hold the arrays
+        self._measures[...] = state["measures"]
+
     def forget(self, car: int) -> None:
         """The car jumped (placed or reset): search the whole track next time, not near the last segment."""
         self._hints[car] = -1
@@ -155,6 +163,23 @@ class Simulator:
         for car in range(num_cars):
             self.set_look(car, Look(), self.camera)
         self.probe = TrackProbe(track, num_cars, self.vehicle)
+
+    # ------------------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """The cars, their cameras and looks and the last pictures (the track and scenery do not
+        change): copies, for a resume that continues exactly."""
+        arrays = {"state": self.state, "commands": self.commands, "frames": self.frames, "time": self.time,
+                  "rows": self._rows, "first_rows": self._first_rows, "luts": self._luts}
+        return {**{k: v.copy() for k, v in arrays.items()}, "tables": list(self._tables),
+                "probe": self.probe.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, array in (("state", self.state), ("commands", self.commands), ("frames", self.frames),
+                            ("time", self.time), ("rows", self._rows), ("first_rows", self._first_rows),
+                            ("luts", self._luts)):
+            array[...] = state[name]  # in place: compiled kernels may hold the arrays
+        self._tables = list(state["tables"])
+        self.probe.load_state_dict(state["probe"])
 
     # ------------------------------------------------------------------------------ set-up
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:

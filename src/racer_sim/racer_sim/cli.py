@@ -95,20 +95,16 @@ def _drive_scripted(args) -> int:
 
 
 def _train(args) -> int:
-    overrides = dict(track=_train_tracks(args), reward=args.reward, actions=args.actions, minutes=args.minutes,
-                     steps=args.steps, seed=args.seed, num_cars=args.cars, direction=args.direction,
-                     workers=args.workers, ray_address=args.ray_address)
-    if args.ray_address and not args.workers:
-        raise ValueError("--ray-address needs --workers N: the rollout actors to start on that cluster")
-    if args.sim == "ros":
-        return _train_through_ros(args)
-    if args.sim == "gazebo":  # a running `gz sim -s WORLD` (the Docker image's compose does this)
-        if not args.world:
-            raise ValueError("--sim gazebo needs --world: the world.sdf the running Gazebo server loaded")
-        overrides.update(sim="gazebo", gazebo_world=args.world, num_cars=args.cars or 1)
+    from racer_agent.training.options import OPTIONS
+
+    values = {o.name: getattr(args, o.name) for o in OPTIONS}
+    values["track"] = _train_tracks(args)
+    if values["sim"] == "ros":
+        return _train_through_ros(values)
+    from racer_agent.training.options import session_arguments
     from racer_agent.training.session import train_and_report
 
-    return train_and_report(args.config, overrides, args.out, args.resume, args.quiet)
+    return train_and_report(**session_arguments(values))
 
 
 def _sweep(args) -> int:
@@ -126,6 +122,21 @@ def _sweep(args) -> int:
     return 0
 
 
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    """racer train's arguments, one per training option (racer_agent.training.options)."""
+    from racer_agent.training.options import OPTIONS
+
+    for o in OPTIONS:
+        if o.kind is bool:
+            parser.add_argument(o.flag, action="store_true", help=o.help)
+            continue
+        extra: dict = {"action": "append"} if o.name == "track" else {}
+        parser.add_argument(o.flag, type=o.kind, choices=o.choices or None, help=f"{o.help} (default: {o.unset_means})",
+                            metavar=o.name.upper() if not o.choices else None, **extra)
+    parser.add_argument("--tracks", dest="tracks_file", metavar="FILE",
+                        help="a text file of tracks, one per line (# comments), added to --track")
+
+
 def _train_tracks(args) -> str | list[str] | None:
     """--track given once is one track; several --track (or a --tracks list file) spread the cars."""
     tracks = list(args.track or [])
@@ -137,24 +148,22 @@ def _train_tracks(args) -> str | list[str] | None:
     return tracks[0] if len(tracks) == 1 else tracks
 
 
-def _train_through_ros(args) -> int:
+def _train_through_ros(values: dict) -> int:
     """The launch file's processes without `ros2 launch`: one lock-step racer_sim_node per car and
-    racer_train_node, with the same parameter files."""
+    racer_train_node, which is given every option (options.to_ros) as `ros2 launch` gives them."""
+    from racer_agent.training.options import session_arguments, to_ros
     from racer_sim.node_processes import NodeProcesses, node_command, private_dds, start_lockstep_simulators
 
     print(private_dds(), file=sys.stderr)
-    cars = args.cars or 1
-    track = _train_tracks(args)
+    track = values["track"]
     if isinstance(track, list):
         raise ValueError("--sim ros trains on one track (one simulator node per car); several need the embedded sim")
     track = str(Path(track).resolve()) if track and Path(track).exists() else track
+    values = {**values, "track": track, "quiet": True}
+    cars = session_arguments(values)["overrides"]["num_cars"]  # 1 unless --cars: one node per car
     with NodeProcesses() as nodes:
         start_lockstep_simulators(nodes, track, cars)
-        trainer = {"config": args.config, "track": track, "reward": args.reward, "actions": args.actions,
-                   "out": args.out, "resume": args.resume, "minutes": args.minutes, "steps": args.steps,
-                   "seed": args.seed, "cars": cars, "sim": "ros", "quiet": args.quiet,
-                   "workers": args.workers, "ray_address": args.ray_address}
-        return nodes.run(node_command("racer_train_node", "racer_agent", "train.yaml", trainer))
+        return nodes.run(node_command("racer_train_node", "racer_agent", None, to_ros({**values, "cars": cars})))
 
 
 def _sim(args) -> int:
@@ -272,13 +281,6 @@ def _gazebo_world(args) -> int:
     return 0
 
 
-def _default_cars() -> int:
-    """The default config's, so the help cannot drift from configs/default.json."""
-    from racer_agent.training.config import load
-
-    return load().num_cars
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -313,31 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     drive.set_defaults(func=_drive)
 
     train = sub.add_parser("train", help="train a PPO driving policy on the embedded simulator")
-    train.add_argument("--config", help="racer config or DeepRacer hyperparameters.json (JSON or YAML)")
-    train.add_argument("--track", action="append",
-                       help="track name or route file (.npy); repeat it to spread the cars over several tracks")
-    train.add_argument("--tracks", dest="tracks_file", metavar="FILE",
-                       help="a text file of tracks, one per line (# comments), added to --track")
-    train.add_argument("--direction", choices=("forward", "reverse", "alternate"),
-                       help="driving direction; alternate turns each car round every episode")
-    train.add_argument("--reward", help="Python file defining reward_function(params)")
-    train.add_argument("--actions", help="model_metadata.json (or JSON file) with the action_space")
-    train.add_argument("--minutes", type=float, help="wall-clock budget of this session (default 10)")
-    train.add_argument("--steps", type=int, help="sample budget of this session")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--out", help="run directory (default runs/<date-time>)")
-    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--cars", type=int,
-                       help=f"cars learning at once (default {_default_cars()} embedded, 1 with --sim ros or gazebo)")
-    train.add_argument("--sim", choices=("embedded", "ros", "gazebo"), default="embedded",
-                       help="embedded: simulator in this process; ros: through lock-step racer_sim_node processes; "
-                            "gazebo: a running Gazebo server (gz sim -s WORLD, car spawned), stepped in lock-step")
-    train.add_argument("--world", help="--sim gazebo: the world.sdf the Gazebo server runs")
-    train.add_argument("--workers", type=int,
-                       help="step the cars in N Ray actors (cars split between them); without it Ray is not used")
-    train.add_argument("--ray-address", help="with --workers: join this Ray cluster (HOST:PORT, or auto for the "
-                       "one `ray start` began here); default: a private one in this process")
+    _add_train_options(train)
     train.set_defaults(func=_train)
 
     sweep = sub.add_parser("sweep", help="compare reward functions, action spaces and hyperparameters (Ray Tune)")

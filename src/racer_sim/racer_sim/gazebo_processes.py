@@ -13,11 +13,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from racer_agent.gazebo.link import read_world
-from racer_agent.gazebo.simulator import default_partitions
 from racer_core import builtin_tracks
 from racer_core import gazebo_interface as gz
 from racer_core.camera import DEFAULT_PRESET, camera_from
+from racer_core.gazebo_interface import default_partitions, read_world
 from racer_sim.gazebo_world import CAR_MODEL_DIR, WORLD_FILE, WorldConfig, write_world
 from racer_sim.resources import share_file
 
@@ -50,7 +49,7 @@ def gazebo_processes(world_dir: Path, track: str, realtime: bool, use_sim_time: 
                      workers: int = 1) -> list[Process]:
     """`realtime`: the world runs on its own at real time (a driver at the wheel); otherwise it starts
     paused (no -r) and the lock-step trainer steps it. Several `workers`: one server and car each,
-    kept apart by GZ_PARTITION (racer_agent.gazebo.simulator.default_partitions); the first is bridged."""
+    kept apart by GZ_PARTITION (racer_core.gazebo_interface.default_partitions); the first is bridged."""
     world = world_dir / WORLD_FILE
     step = read_world(world).physics_step
     run = ["-r", "-z", f"{1 / step:.6f}"] if realtime else []  # -z: iterations per wall second = real time

@@ -19,7 +19,7 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
-from racer_agent.ros.simulator import default_namespaces
+from racer_inference.messages import default_namespaces
 from racer_sim.gazebo_processes import INSTALL_HINT, Process, gazebo_processes, missing_packages, world_directory
 
 

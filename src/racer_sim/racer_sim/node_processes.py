@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from racer_agent.ros.simulator import default_namespaces
+from racer_inference.messages import default_namespaces
 from racer_sim.resources import share_file
 
 STOP_WAIT_S = 10.0

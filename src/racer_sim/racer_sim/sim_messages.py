@@ -19,10 +19,10 @@ from std_msgs.msg import ColorRGBA, Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
-from racer_agent.ros.messages import yaw_quaternion
 from racer_core.camera import CameraConfig
 from racer_core.track import Track
 from racer_core.vehicle import SPEED, STEER, YAW, VehicleParams, X, Y
+from racer_inference.messages import yaw_quaternion
 from racer_interfaces.msg import CarState
 from racer_sim.odom_frame import Pose2D
 

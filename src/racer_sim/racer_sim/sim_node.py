@@ -33,7 +33,6 @@ from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
-from racer_agent.ros import messages
 from racer_core import commands
 from racer_core.builtin_tracks import load as load_track
 from racer_core.camera import PRESETS, camera_from
@@ -41,6 +40,7 @@ from racer_core.scenery import Look
 from racer_core.simulator import Simulator
 from racer_core.track import TrackError
 from racer_core.vehicle import VehicleParams
+from racer_inference import messages
 from racer_inference import node_support as ros_node
 from racer_interfaces.srv import ResetCar, StepSimulation
 from racer_sim import sim_messages

@@ -6,6 +6,7 @@ Gymnasium faces over this class, so both follow exactly the same rules.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,6 +85,24 @@ class Race:
         self.paths: list[list[tuple[float, float]]] = [[] for _ in range(num_cars)]
         self.rng = np.random.default_rng()
         self._view: TopDownView | None = None
+
+    def state_dict(self) -> dict:
+        """The episodes, random numbers, reward functions' memory and the simulator's cars (what an
+        exact resume needs; the driven paths only draw pictures): copies."""
+        return copy.deepcopy({"reversed": self.reversed, "episodes": self.episodes, "sim_time": self.sim_time,
+                              "rng": self.rng, "trackers": self.trackers,
+                              "rewards": [f.state_dict() for f in self.reward_functions],
+                              "sim": self.sim.state_dict()})
+
+    def load_state_dict(self, state: dict) -> None:
+        state = copy.deepcopy(state)
+        self.reversed[...] = state["reversed"]
+        self.episodes[...] = state["episodes"]
+        self.sim_time[...] = state["sim_time"]
+        self.rng, self.trackers = state["rng"], state["trackers"]
+        for f, saved in zip(self.reward_functions, state["rewards"], strict=True):
+            f.load_state_dict(saved)
+        self.sim.load_state_dict(state["sim"])
 
     def limit_speed(self, top_speed: float | None) -> None:
         """Drive the action space with no speed above `top_speed` (None: the full space)."""

@@ -57,7 +57,7 @@ class RewardFunction:
         DeepRacer, where each car runs in its own process. A plain callable is shared as given."""
         return RewardFunction.load(self.source) if self.source is not None else self
 
-    def state(self) -> dict:
+    def state_dict(self) -> dict:
         """The module-level data a reward function file keeps between calls (the DeepRacer idiom of
         remembering the last progress): saved with a run so a resume scores the next step as the
         uninterrupted run would. Functions, classes and modules are code, not state."""
@@ -66,7 +66,7 @@ class RewardFunction:
         return {k: copy.deepcopy(v) for k, v in self.fn.__globals__.items()
                 if not k.startswith("__") and not callable(v) and not isinstance(v, types.ModuleType)}
 
-    def load_state(self, state: dict) -> None:
+    def load_state_dict(self, state: dict) -> None:
         if self.source is not None:
             self.fn.__globals__.update(copy.deepcopy(state))
 

@@ -33,6 +33,16 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         self._needs_reset = np.zeros(num_envs, bool)
         self._commands = np.zeros((num_envs, 2))
 
+    def state_dict(self) -> dict:
+        """Which cars restart on the next step and their last commands, and the race's own state."""
+        return {"needs_reset": self._needs_reset.copy(), "commands": self._commands.copy(),
+                "race": self.race.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._needs_reset[...] = state["needs_reset"]
+        self._commands[...] = state["commands"]
+        self.race.load_state_dict(state["race"])
+
     @property
     def races(self) -> list[Race]:
         return [self.race]

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -88,22 +86,3 @@ class WorldLink(Protocol):
 
     def close(self) -> None: ...
 
-
-@dataclass(frozen=True)
-class WorldInfo:
-    name: str
-    physics_step: float  # s
-
-
-def read_world(path: str | Path) -> WorldInfo:
-    """The world's name and physics step, from the SDF file Gazebo was started with."""
-    try:
-        world = ET.parse(path).getroot().find("world")
-        if world is None:
-            raise ValueError("it has no <world> element")
-        step = world.findtext("physics/max_step_size")
-        if step is None:
-            raise ValueError("it has no <physics><max_step_size>: generate it with `racer gazebo world`")
-        return WorldInfo(world.get("name", ""), float(step))
-    except (OSError, ET.ParseError, ValueError) as exc:
-        raise ValueError(f"cannot read the Gazebo world {path}: {exc}") from exc

@@ -19,16 +19,16 @@ frame shows the car at rest where it was put.
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from racer_agent.gazebo.link import Odometry, WorldLink, read_world
+from racer_agent.gazebo.link import Odometry, WorldLink
 from racer_core import gazebo_interface as gz
 from racer_core import vehicle
 from racer_core.camera import CameraConfig
+from racer_core.gazebo_interface import default_partitions, read_world
 from racer_core.simulator import RemoteSimulator
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
@@ -184,12 +184,6 @@ def _transport_links(num_cars: int, partitions: list[str] | None) -> list[WorldL
     if partitions is None:
         partitions = [None] if num_cars == 1 else default_partitions(num_cars)
     return [GzTransportLink(partition=p) for p in partitions]
-
-
-def default_partitions(num_cars: int) -> list[str]:
-    """GZ_PARTITION of each world when several run: `<GZ_PARTITION or racer>_<i>` (the launch file's too)."""
-    prefix = os.environ.get("GZ_PARTITION") or "racer"
-    return [f"{prefix}_{i}" for i in range(num_cars)]
 
 
 def _sample_in(samples, start_ns: int, end_ns: int) -> Odometry | None:

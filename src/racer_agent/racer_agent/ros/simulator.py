@@ -27,23 +27,20 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-from racer_agent.ros import messages as ros_messages
 from racer_core import vehicle
 from racer_core.camera import CameraConfig
 from racer_core.simulator import RemoteSimulator
 from racer_core.simulator_errors import SimulatorUnavailable
 from racer_core.track import Track
+from racer_inference import messages as ros_messages
 from racer_inference.images import image_array
+from racer_inference.messages import default_namespaces
 from racer_interfaces.msg import CarState
 from racer_interfaces.srv import ResetCar, StepSimulation
 
 STATE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 
 
-
-def default_namespaces(num_cars: int) -> list[str]:
-    """One car: no namespace (plain `camera/image_raw`); several: car_0, car_1, ..."""
-    return [""] if num_cars == 1 else [f"car_{i}" for i in range(num_cars)]
 
 class _Car:
     """One remote car: its clients and its latest messages by stamp."""

@@ -16,8 +16,13 @@ from typing import Any
 
 import yaml
 
+from racer_agent.training.architectures import ARCHITECTURES
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 LOSS_TYPES = ("huber", "mean squared error")
+# model_metadata.json values racer can train: one front camera, clipped PPO.
+SENSORS = (["FRONT_FACING_CAMERA"],)
+TRAINING_ALGORITHMS = ("clipped_ppo",)
 # Keys a DeepRacer hyperparameters.json may carry that do not apply to clipped PPO on racer: accepted, unused.
 IGNORED_DEEPRACER_KEYS = frozenset({"e_greedy_value", "epsilon_steps", "exploration_type", "stack_size",
                                     "term_cond_avg_score", "term_cond_max_episodes", "sac_alpha"})
@@ -70,7 +75,7 @@ class TrainConfig:
     randomize: bool = False  # per-episode domain randomisation of the pictures
     max_steps: int = 2000  # per training episode (truncation, bootstrapped)
     speed_curriculum: bool = True  # training cars start capped at 2 m/s, raised as they lap (curriculum.py)
-    network: str = "RACER_SMALL"  # or DEEP_CONVOLUTIONAL_NETWORK_SHALLOW
+    network: str = "RACER_SMALL"  # a name in architectures.ARCHITECTURES (model_metadata.json's neural_network)
     num_cars: int = 16  # simulated cars collecting experience at once (one batched env)
     max_samples_per_iteration: int = 10_000  # DeepRacer's (silent) cap, made explicit
     lr_decay_samples: int | None = None  # lr falls linearly to a tenth of itself by this many samples; None: constant
@@ -89,8 +94,6 @@ class TrainConfig:
 
     def check(self) -> None:
         self.hyperparameters.check()
-        from racer_agent.training.networks import ARCHITECTURES
-
         if self.network not in ARCHITECTURES:
             raise ConfigError(f"network must be one of {sorted(ARCHITECTURES)}, got {self.network!r}")
         if self.num_cars < 1 or self.eval_laps < 1:
@@ -143,13 +146,47 @@ def load(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
     data = _read(CONFIG_DIR / "default.json")
     if path is not None:
         _merge(data, _read(Path(path)), str(path))
-    _merge(data, {k: v for k, v in overrides.items() if v is not None}, "command line")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    _merge(data, given, "command line")
+    _apply_model_metadata(data, given.get("network"))
     try:
         config = TrainConfig(**{**data, "hyperparameters": Hyperparameters(**data.get("hyperparameters", {}))})
     except TypeError as exc:
         raise ConfigError(f"configuration: {exc}") from exc
     config.check()
     return config
+
+
+def _apply_model_metadata(data: dict, network_given: str | None) -> None:
+    """An `actions` model_metadata.json says more than its action space: its `neural_network` picks
+    the network over the config file's (a `network` given on the command line still wins: a console
+    user's action space on racer's CPU network), and a `sensor` or `training_algorithm` racer cannot
+    train is refused rather than silently replaced."""
+    meta = data.get("actions")
+    source = "actions"
+    if isinstance(meta, (str, Path)):
+        source = str(meta)
+        try:
+            meta = json.loads(Path(meta).read_text())
+        except (OSError, json.JSONDecodeError):
+            return  # the action space's own reader says what is wrong with the file
+    if not isinstance(meta, dict):
+        return
+    sensor = meta.get("sensor")
+    if sensor is not None and sensor not in SENSORS:
+        raise ConfigError(f"{source}: sensor {sensor} is not simulated; racer trains on one front camera "
+                          f"(sensor {SENSORS[0]})")
+    algorithm = meta.get("training_algorithm")
+    if algorithm is not None and algorithm not in TRAINING_ALGORITHMS:
+        raise ConfigError(f"{source}: training_algorithm {algorithm!r} is not implemented; racer trains with "
+                          f"{' or '.join(TRAINING_ALGORITHMS)} (PPO) and will not put it in its place")
+    network = meta.get("neural_network")
+    if network is None:
+        return
+    if network not in ARCHITECTURES:
+        raise ConfigError(f"{source}: neural_network {network!r} is not one racer builds ({sorted(ARCHITECTURES)})")
+    if network_given is None:
+        data["network"] = network
 
 
 def _read(path: Path) -> dict:

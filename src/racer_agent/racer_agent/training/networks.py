@@ -1,32 +1,16 @@
-"""Policy and value networks over one camera frame.
-
-`DEEP_CONVOLUTIONAL_NETWORK_SHALLOW` reproduces DeepRacer's default layer shapes (for models that
-must match the console's); `RACER_SMALL` is racer's CPU-first design: the frame is block-averaged
-4x (160x120 -> 40x30, which also anti-aliases the far field) before two small convolutions, since
-network cost per sample decides wall-clock time on a laptop and the shallow net's 11,264 x 512
-dense layer dominates its cost.
-"""
+"""Policy and value networks over one camera frame, built from the layer shapes in architectures.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 from torch import nn
 
+from racer_agent.training.architectures import ARCHITECTURES, FIVE_LAYER, RACER_SMALL, SHALLOW, Architecture
 
-@dataclass(frozen=True)
-class Architecture:
-    name: str
-    downscale: int  # block-average factor applied to the frame first
-    convs: tuple[tuple[int, int, int], ...]  # (channels, kernel, stride), VALID padding, ReLU
-    dense: int
-    shared_trunk: bool = False  # one trunk for actor and critic (value regression shapes the features)
-
-
-SHALLOW = Architecture("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", 1, ((32, 8, 4), (64, 4, 2), (64, 3, 1)), 512)
-RACER_SMALL = Architecture("RACER_SMALL", 4, ((16, 8, 4), (32, 4, 2)), 256, shared_trunk=True)
-ARCHITECTURES = {a.name: a for a in (SHALLOW, RACER_SMALL)}
+__all__ = ["ARCHITECTURES", "FIVE_LAYER", "RACER_SMALL", "SHALLOW", "ActorCritic", "Architecture", "Trunk",
+           "preprocess"]
 
 
 def preprocess(frames: torch.Tensor, downscale: int) -> torch.Tensor:
@@ -43,7 +27,7 @@ def preprocess(frames: torch.Tensor, downscale: int) -> torch.Tensor:
 
 
 class Trunk(nn.Module):
-    """Convolutions + one dense layer: frame -> feature vector."""
+    """Convolutions, then dense layers (`hidden`, then `dense`): frame -> feature vector."""
 
     def __init__(self, arch: Architecture, frame_shape: tuple[int, int, int]):
         super().__init__()
@@ -55,7 +39,9 @@ class Trunk(nn.Module):
         self.convs = nn.Sequential(*layers, nn.Flatten())
         with torch.no_grad():
             flat = self.convs(torch.zeros(1, frame_shape[2], h // arch.downscale, w // arch.downscale)).shape[1]
-        self.dense = nn.Sequential(nn.Linear(flat, arch.dense), nn.ReLU())
+        widths = (flat, *arch.hidden, arch.dense)
+        self.dense = nn.Sequential(*(layer for n_in, n_out in pairwise(widths)
+                                     for layer in (nn.Linear(n_in, n_out), nn.ReLU())))
         self.features = flat
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -82,12 +82,14 @@ def simulator_factory(config: TrainConfig, cars: list[int]) -> SimulatorFactory 
     gazebo: one paused Gazebo world per car, stepped over gz-transport. A worker addresses only its
     own cars' nodes or worlds (namespace car_<i>, partition <prefix>_<i>: the run's car numbers)."""
     if config.sim == "ros":
-        from racer_agent.ros.simulator import RosSimulator, default_namespaces
+        from racer_agent.ros.simulator import RosSimulator
+        from racer_inference.messages import default_namespaces
 
         every = default_namespaces(config.num_cars)
         return functools.partial(RosSimulator, namespaces=[every[i] for i in cars], timeout_s=config.sim_timeout_s)
     if config.sim == "gazebo":
-        from racer_agent.gazebo.simulator import GazeboSimulator, default_partitions
+        from racer_agent.gazebo.simulator import GazeboSimulator
+        from racer_core.gazebo_interface import default_partitions
 
         every = [None] if config.num_cars == 1 else default_partitions(config.num_cars)
         return functools.partial(GazeboSimulator, world=config.gazebo_world, partitions=[every[i] for i in cars],
@@ -200,52 +202,23 @@ class RolloutWorker:
             return self._at_iteration_start
         if self.config.sim != "embedded" or self.cars is None:
             return None
-        return copy.deepcopy({"cars": vars(self.cars), "parts": [_part_state(p) for p in _parts(self.env)],
-                              "torch_rng": torch.get_rng_state()})
+        return {"cars": copy.deepcopy(vars(self.cars)), "parts": [p.state_dict() for p in _parts(self.env)],
+                "torch_rng": torch.get_rng_state()}
 
     def load_state(self, state: dict) -> None:
         self.cars = _Cars(**copy.deepcopy(state["cars"]))
         for part, saved in zip(_parts(self.env), state["parts"], strict=True):
-            _load_part_state(part, saved)
+            part.load_state_dict(saved)
         torch.set_rng_state(state["torch_rng"])  # the policy's action sampling
 
     def close(self) -> None:
         self.env.close()
 
 
-# What of a TimeTrialVectorEnv changes as its cars drive (the track, scenery and reward code do not).
-_STATE_FIELDS = {
-    "env": ("_needs_reset", "_commands"),
-    "race": ("reversed", "episodes", "sim_time", "rng", "trackers"),  # (paths only draw pictures)
-    "sim": ("state", "commands", "frames", "time", "_rows", "_first_rows", "_luts", "_tables"),
-    "probe": ("_hints", "_measures"),
-}
-
-
 def _parts(env: gym.vector.VectorEnv) -> list:
+    """The TimeTrialVectorEnv(s) behind the rollout's env (one per track), each with its own state."""
     env = env.unwrapped
     return env.parts if isinstance(env, MultiTrackVectorEnv) else [env]
-
-
-def _holders(part) -> dict:
-    return {"env": part, "race": part.race, "sim": part.race.sim, "probe": part.race.sim.probe}
-
-
-def _part_state(part) -> dict:
-    state = {key: {name: getattr(obj, name) for name in _STATE_FIELDS[key]} for key, obj in _holders(part).items()}
-    return {**state, "rewards": [f.state() for f in part.race.reward_functions]}
-
-
-def _load_part_state(part, saved: dict) -> None:
-    for f, reward_state in zip(part.race.reward_functions, saved["rewards"], strict=True):
-        f.load_state(reward_state)
-    for key, obj in _holders(part).items():  # (every key of saved but "rewards")
-        for name, value in copy.deepcopy(saved[key]).items():
-            current = getattr(obj, name)
-            if isinstance(current, np.ndarray):
-                current[...] = value  # in place: compiled kernels may hold the array
-            else:
-                setattr(obj, name, value)
 
 
 def merge(rollouts: list[Rollout]) -> Rollout:

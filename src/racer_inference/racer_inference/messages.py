@@ -1,12 +1,16 @@
-"""Conversions racer's simulator side shares: stamps, planar rotations, images out.
+"""Conversions both ends of racer's ROS topics share: stamps, planar rotations, images out, and the
+namespaces of several cars.
 
-Message types only, no rclpy. Reading images in is racer_inference.images (it also runs on the
-car); the simulator-state messages (odometry, TF, markers) live beside the sim node in racer_sim.
+Message types only, no rclpy. Here, at the bottom of the ROS packages, so the simulator node
+(racer_sim) and the learner's bridge to it (racer_agent) share them without either importing the
+other. Reading images in is racer_inference.images; the simulator-state messages (odometry, TF,
+markers) live beside the sim node in racer_sim.
 """
 
 from __future__ import annotations
 
 import math
+from typing import List
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -36,3 +40,8 @@ def image(frame: np.ndarray, header: Header, encoding: str) -> Image:
     h, w, c = frame.shape
     return Image(header=header, height=h, width=w, encoding=encoding, is_bigendian=0, step=w * c,
                  data=frame.tobytes())
+
+
+def default_namespaces(num_cars: int) -> List[str]:
+    """One car: no namespace (plain `camera/image_raw`); several: car_0, car_1, ..."""
+    return [""] if num_cars == 1 else [f"car_{i}" for i in range(num_cars)]
