@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -33,7 +34,9 @@ STRAIGHT = [{"steering_angle": 0.0, "speed": 1.0}]  # straight on at 1 m/s: off 
 @pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    cfg = config.load(track="oval", num_cars=4, eval_laps=1, eval_every_samples=0, steps=600, torch_threads=1,
+    # trained the other way round: evaluation, export and drive must keep to it
+    cfg = config.load(track="oval", direction="reverse", num_cars=4, eval_laps=1, eval_every_samples=0, steps=600,
+                      torch_threads=1,
                       hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
     Trainer(cfg, out, show_progress=False).train()
     return out
@@ -128,7 +131,8 @@ def test_evaluate_cli_json_pictures_and_video(run_dir, tmp_path):
     out = subprocess.run([*RACER, "evaluate", str(run_dir), "--laps", "2", "--json", "--out", str(tmp_path),
                           "--video", str(video)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
+    [report] = json.loads(out.stdout)["evaluations"]
+    assert (report["track"], report["direction"]) == ("oval", "reverse")  # as it was trained
     for key in ("laps", "completed_laps", "mean_lap_time_s", "best_lap_time_s", "off_track_count",
                 "reference_lap_time_s"):
         assert key in report
@@ -141,8 +145,27 @@ def test_evaluate_cli_json_pictures_and_video(run_dir, tmp_path):
     assert video.stat().st_size > 1000
     exported = tmp_path / "model"
     assert subprocess.run([*RACER, "export", str(run_dir), "--out", str(exported)], timeout=300).returncode == 0
-    onnx_eval = subprocess.run([*RACER, "evaluate", str(exported), "--track", "oval", "--laps", "1", "--json"],
+    assert json.loads((exported / "model_metadata.json").read_text())["racer"]["trained_on"] == \
+        {"tracks": ["oval"], "direction": "reverse"}
+    onnx_eval = subprocess.run([*RACER, "evaluate", str(exported), "--laps", "1", "--json"],  # no config.json here
                                capture_output=True, text=True, timeout=300)
     assert onnx_eval.returncode == 0, onnx_eval.stderr
-    assert json.loads(onnx_eval.stdout)["laps"][0]["progress"] == pytest.approx(report["laps"][0]["progress"],
-                                                                                 abs=0.5)
+    [onnx_report] = json.loads(onnx_eval.stdout)["evaluations"]
+    assert (onnx_report["track"], onnx_report["direction"]) == ("oval", "reverse")
+    assert onnx_report["laps"][0]["progress"] == pytest.approx(report["laps"][0]["progress"], abs=0.5)
+
+
+def test_each_evaluation_keeps_its_own_folder_and_alternate_is_both_ways(run_dir):
+    """The training's final evaluation stays; every `racer evaluate` adds a folder, never overwrites."""
+    from racer_agent.evaluation.report import evaluate_as_trained
+
+    evaluate_as_trained(run_dir, laps=1, out_dir=RunDirectory(run_dir).final_evaluation)  # as training ends
+    final = (run_dir / "evaluation" / "final" / "evaluation.json").read_bytes()
+    runs = [subprocess.run([*RACER, "evaluate", str(run_dir), "--laps", "1", "--json", *extra], capture_output=True,
+                           text=True, timeout=300) for extra in ([], ["--direction", "alternate"])]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    reports = [rep for r in runs for rep in json.loads(r.stdout)["evaluations"]]
+    assert [rep["direction"] for rep in reports] == ["reverse", "forward", "reverse"]
+    folders = {Path(rep["folder"]) for rep in reports}
+    assert len(folders) == 3 and all(f.parent == run_dir / "evaluation" and f.is_dir() for f in folders)
+    assert (run_dir / "evaluation" / "final" / "evaluation.json").read_bytes() == final

@@ -141,11 +141,13 @@ def test_cars_spread_over_several_tracks_and_evaluated_on_each(tmp_path):
     rows = read_csv(RunDirectory(out).episodes_csv)
     train_tracks = {(int(r["car"]), r["track"]) for r in rows if r["phase"] == "train"}
     assert train_tracks == {(0, "oval"), (1, "oval"), (2, "circuit"), (3, "circuit")}
-    assert {r["track"] for r in rows if r["phase"] == "eval"} == {"oval", "circuit"}
+    assert {r["track"] for r in rows if r["phase"] == "eval"} == {
+        "oval", "oval reversed", "circuit", "circuit reversed"}  # alternate: judged both ways round
     for track in ("oval", "circuit"):
-        report = json.loads((out / "evaluation" / track / "evaluation.json").read_text())
-        assert report["track"] == track and report["laps"]
-    assert "(oval)" in done.stdout and "(circuit)" in done.stdout
+        for direction, suffix in (("forward", ""), ("reverse", "-reverse")):
+            report = json.loads((out / "evaluation" / "final" / f"{track}{suffix}" / "evaluation.json").read_text())
+            assert (report["track"], report["direction"]) == (track, direction) and report["laps"]
+            assert f"({track} {direction})" in done.stdout
     assert json.loads((out / "config.json").read_text())["track"] == ["oval", "circuit"]
 
 
@@ -248,8 +250,9 @@ def test_sigterm_writes_a_checkpoint_and_resume_continues(tmp_path):
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert checkpoint.load(out / "checkpoints" / "latest.pt")["progress"]["iteration"] > saved
-    assert (out / "model" / "model.onnx").is_file() and (out / "evaluation" / "evaluation.json").is_file()
-    assert np.isfinite(json.loads((out / "evaluation" / "evaluation.json").read_text())["reference_lap_time_s"])
+    final = out / "evaluation" / "final" / "evaluation.json"
+    assert (out / "model" / "model.onnx").is_file() and final.is_file()
+    assert np.isfinite(json.loads(final.read_text())["reference_lap_time_s"])
 
 
 def test_continuous_actions_learn_what_the_reward_asks_for_and_export(tmp_path):

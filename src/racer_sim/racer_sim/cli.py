@@ -56,7 +56,7 @@ def _drive(args) -> int:
             raise ValueError("racer drive needs a run directory or exported model (or --scripted)")
         from racer_sim.drive import drive
 
-        return drive(args.run, args.track, args.laps, args.minutes, args.real_time_factor)
+        return drive(args.run, args.track, args.laps, args.minutes, args.real_time_factor, args.direction)
     return _drive_scripted(args)
 
 
@@ -177,21 +177,23 @@ def _sim(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from racer_agent.evaluation.report import evaluate
+    from racer_agent.evaluation.report import evaluate_as_trained
 
-    report = evaluate(args.model, track=args.track, laps=args.laps, penalty_seconds=args.penalty_seconds,
-                      out_dir=args.out, video=args.video)
+    reports = evaluate_as_trained(args.model, tracks=args.track, direction=args.direction, laps=args.laps,
+                                  penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps({"evaluations": reports}))
         return 0
-    for i, lap in enumerate(report["laps"]):
-        print(f"lap {i + 1}: {'completed' if lap['completed'] else 'not completed'} {lap['progress']:.0f} %, "
-              f"{lap['lap_time_s']:.2f} s, off track {lap['off_track']}, reversed {lap['reversed']}, "
-              f"immobilized {lap['immobilized']}")
-    print(f"completed {report['completed_laps']}/{len(report['laps'])}, mean {report['mean_lap_time_s']} s, best "
-          f"{report['best_lap_time_s']} s, reference {report['reference_lap_time_s']} s "
-          f"(ratio {report['lap_time_over_reference']})\nwrote {report['driven_lines']}"
-          + (f" and {report['video']}" if "video" in report else ""))
+    for report in reports:
+        print(f"{report['track']} {report['direction']}:")
+        for i, lap in enumerate(report["laps"]):
+            print(f"  lap {i + 1}: {'completed' if lap['completed'] else 'not completed'} {lap['progress']:.0f} %, "
+                  f"{lap['lap_time_s']:.2f} s, off track {lap['off_track']}, reversed {lap['reversed']}, "
+                  f"immobilized {lap['immobilized']}")
+        print(f"  completed {report['completed_laps']}/{len(report['laps'])}, mean {report['mean_lap_time_s']} s, "
+              f"best {report['best_lap_time_s']} s, reference {report['reference_lap_time_s']} s "
+              f"(ratio {report['lap_time_over_reference']})\n  wrote {report['folder']}"
+              + (f" and {report['video']}" if "video" in report else ""))
     return 0
 
 
@@ -282,6 +284,8 @@ def _gazebo_world(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from racer_agent.env.episode import DIRECTIONS
+
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -303,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     drive = sub.add_parser("drive", help="an exported model drives the simulated car in real time, lap by lap")
     drive.add_argument("run", nargs="?", help="run directory or directory written by `racer export`")
-    drive.add_argument("--track", help="track (default: the run's, else circuit)")
+    drive.add_argument("--track", help="track (default: the model's first trained track)")
+    drive.add_argument("--direction", choices=DIRECTIONS,
+                       help="way round (default: the one it was trained in; alternate: forward)")
     drive.add_argument("--laps", type=int, default=1, help="stop after this many laps")
     drive.add_argument("--minutes", type=float, default=5.0, help="give up (exit 1) after this long")
     drive.add_argument("--real-time-factor", type=float, default=1.0, help="simulator speed (1.0 = real time)")
@@ -336,10 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="greedy laps from the start line, like the DeepRacer console")
     ev.add_argument("model", help="run directory, .pt checkpoint or exported model directory")
-    ev.add_argument("--track")
+    ev.add_argument("--track", action="append", help="track (repeat for several; default: those it was trained on)")
+    ev.add_argument("--direction", choices=DIRECTIONS,
+                    help="way round (default: the one it was trained in; alternate: both)")
     ev.add_argument("--laps", type=int, default=3)
     ev.add_argument("--penalty-seconds", type=float, default=2.0, help="off-track reset penalty")
-    ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png")
+    ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png (a folder per track and "
+                    "direction when several; default: a new folder in the model's evaluation/)")
     ev.add_argument("--video", help="MP4 of the camera and top-down views of the first lap")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_evaluate)

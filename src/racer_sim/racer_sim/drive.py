@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from racer_agent.env.episode import EpisodeTracker
+from racer_agent.env.episode import EpisodeTracker, evaluated_reversals
+from racer_agent.evaluation import model_metadata
 from racer_core.builtin_tracks import load as load_track
 from racer_core.simulator import DIST_ALONG, WHEELS_ON, TrackProbe
 from racer_core.track import Track
-from racer_inference.model import MODEL_FILE
+from racer_inference.model import METADATA_FILE, MODEL_FILE
 from racer_sim.node_processes import NodeProcesses, node_command, private_dds
 
 OFF_TRACK = "off_track"
@@ -69,12 +70,16 @@ def model_directory(run: str | Path) -> Path:
     raise FileNotFoundError(f"no {MODEL_FILE} in {run} or {run / 'model'}: train and export first")
 
 
-def run_track(run: str | Path) -> str | None:
+def trained_on(run: str | Path) -> tuple[list[str], str]:
+    """The tracks and direction the model was trained on (its metadata, else the run's config)."""
+    meta = json.loads((model_directory(run) / METADATA_FILE).read_text())
     config = Path(run) / "config.json"
-    return json.loads(config.read_text()).get("track") if config.is_file() else None
+    return model_metadata.trained_on(meta, json.loads(config.read_text()) if config.is_file() else None)
 
 
-def drive(run: str, track: str | None, laps: int, minutes: float, real_time_factor: float) -> int:
+def drive(run: str, track: str | None, laps: int, minutes: float, real_time_factor: float,
+          direction: str | None = None) -> int:
+    """By default on the model's first trained track, in its trained direction (alternate: forward)."""
     import rclpy
     from nav_msgs.msg import Odometry
     from rclpy.context import Context
@@ -83,9 +88,11 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
 
     print(private_dds(), file=sys.stderr)
     model = model_directory(run)
-    track = track or run_track(run) or "circuit"
+    tracks, trained_direction = trained_on(run)
+    reverse = evaluated_reversals(direction or trained_direction)[0]
+    track = track or tracks[0]
     track = str(Path(track).resolve()) if Path(track).exists() else track
-    laps_of = LapCounter(load_track(track))
+    laps_of = LapCounter(load_track(track).reversed() if reverse else load_track(track))
     done: list[float] = []
 
     def on_odom(msg: Odometry) -> None:
@@ -108,9 +115,11 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
     try:
         with NodeProcesses() as nodes:
             nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
-                                     {"track": track, "lockstep": False, "real_time_factor": real_time_factor}))
+                                     {"track": track, "lockstep": False, "real_time_factor": real_time_factor,
+                                      "reverse": reverse}))
             nodes.start(node_command("racer_inference_node", "racer_inference", None, {"model_dir": str(model)}))
-            print(f"driving {model} on {laps_of.track.name}; {laps} lap(s)", flush=True)
+            print(f"driving {model} on {laps_of.track.name} ({'reverse' if reverse else 'forward'}); "
+                  f"{laps} lap(s)", flush=True)
             while len(done) < laps and time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.1)
                 if any(p.poll() is not None for p in nodes.processes):

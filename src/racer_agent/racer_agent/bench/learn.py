@@ -36,7 +36,7 @@ def run_sb3(track: str, seed: int, minutes: float, ent_coef: float) -> tuple[dic
     from racer_agent.bench import sb3_peer
 
     cfg = train_config.load(track=track, seed=seed, minutes=minutes)
-    out = sb3_peer.train(cfg, ent_coef, GreedyEvaluation(cfg.tracks, cfg.eval_laps, **cfg.race_options()))
+    out = sb3_peer.train(cfg, ent_coef, GreedyEvaluation.for_config(cfg))
     return _row(out["state"], out["final"], out["samples"], out["wall_s"], out["stopped"]), out["settings"]
 
 
@@ -68,7 +68,7 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
             tqdm(total=len(tracks) * seeds * (1 + len(peers)), desc="bench learn") as bar:
         for track in tracks:
             cfg = train_config.load(track=track)
-            evaluation = GreedyEvaluation(cfg.tracks, cfg.eval_laps, **cfg.race_options())
+            evaluation = GreedyEvaluation.for_config(cfg)
             reference = evaluation.references[0]
             runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers}}
             for seed in range(seeds):

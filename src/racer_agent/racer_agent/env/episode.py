@@ -19,6 +19,17 @@ IMMOBILIZED = "immobilized"
 TIME_UP = "time_up"
 PREPARE = "prepare"
 
+# Which way round a run's cars drive: alternate turns each car round every episode.
+DIRECTIONS = ("forward", "reverse", "alternate")
+
+
+def evaluated_reversals(direction: str) -> tuple[bool, ...]:
+    """The ways round a run is judged (reversed or not): the one it trains in, both for alternate."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    return {"forward": (False,), "reverse": (True,), "alternate": (False, True)}[direction]
+
+
 PATIENCE_STEPS = 15  # consecutive steps of going backwards / standing still that end an episode
 IMMOBILE_METRES = 0.0003  # moved at most this far in one step counts as standing still
 

@@ -25,7 +25,7 @@ from racer_core.simulator import Simulator, SimulatorControl
 from racer_core.topdown import TopDownView
 from racer_core.track import Track
 
-DIRECTIONS = ("forward", "reverse", "alternate")
+DIRECTIONS = episode.DIRECTIONS
 STARTS = ("round_robin", "start_line")
 
 

@@ -48,12 +48,13 @@ class LapResult:
 
 def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds: float | None = None,
                record_frames: bool = False, record_top_down: bool = False,
-               consecutive: int = 1) -> tuple[list[LapResult], list]:
+               consecutive: int = 1, reverse: bool = False) -> tuple[list[LapResult], list]:
     """`consecutive` laps per car of `race` (which needs len(starts) cars), all cars driven at once.
 
     Laps after a car's first are flying laps of one continuous run, each timed from one crossing of
     the line to the next, as the DeepRacer console times an evaluation; a lap that ends in a mistake
-    without resets ends that car's run. Returns the laps (car by car, in order) and, with
+    without resets ends that car's run. `reverse`: every car drives the track the other way round.
+    Returns the laps (car by car, in order) and, with
     `record_top_down`, the bird's-eye pictures of every step.
     """
     n = len(starts)
@@ -62,7 +63,7 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     if consecutive > 1 and not race.track.closed:
         raise ValueError("consecutive laps need a loop; an open track is driven one run at a time")
     for car, start in enumerate(starts):
-        race.reset_car(car, start_fraction=start, reverse=False)
+        race.reset_car(car, start_fraction=start, reverse=reverse)
     dt = race.sim.vehicle.dt
     max_steps = int(consecutive * race.track.length / SLOWEST_LAP_SPEED / dt)
     done: list[list[LapResult]] = [[] for _ in range(n)]
@@ -126,11 +127,11 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     return [lap for car_laps in done for lap in car_laps], top_down
 
 
-def spread_laps(race: Race, policy: Policy) -> list[LapResult]:
+def spread_laps(race: Race, policy: Policy, reverse: bool = False) -> list[LapResult]:
     """One greedy lap per car from evenly spaced starts, each ending at its first mistake: the check
     run during training and by the learning benchmark (a lap from every part of the track)."""
     n = race.num_cars
-    return drive_laps(race, policy, [i / n for i in range(n)])[0]
+    return drive_laps(race, policy, [i / n for i in range(n)], reverse=reverse)[0]
 
 
 def summarise(laps: list[LapResult], reference=None) -> dict:

@@ -12,13 +12,15 @@ import json
 from pathlib import Path
 
 from racer_agent.env.actions import ActionSpace, ActionSpaceError
+from racer_core.builtin_tracks import DEFAULT_TRACK
 from racer_core.camera import CameraConfig
 from racer_core.scenery import GRAY_WEIGHTS
 from racer_inference.model import METADATA_FILE as FILENAME
 from racer_inference.model import MetadataError, read_metadata  # one error type for both sides
 
 
-def build(actions: ActionSpace, network: str, camera: CameraConfig) -> dict:
+def build(actions: ActionSpace, network: str, camera: CameraConfig, tracks: list[str] | None = None,
+          direction: str = "forward") -> dict:
     meta = {
         **actions.to_metadata(),
         "sensor": ["FRONT_FACING_CAMERA"],
@@ -36,8 +38,27 @@ def build(actions: ActionSpace, network: str, camera: CameraConfig) -> dict:
         "output": {"name": "action", "meaning": "probabilities over action_space" if actions.kind == "discrete"
                    else "mean (steering, speed) in [-1, 1], rescaled linearly to the ranges"},
         "control_hz": 15,
+        # what the model was trained on: `racer evaluate` and `racer drive` judge it there by default
+        "trained_on": {"tracks": [_portable(t) for t in tracks or [DEFAULT_TRACK]], "direction": direction},
     }
     return meta
+
+
+def trained_on(meta: dict, run_config: dict | None = None) -> tuple[list[str], str]:
+    """The tracks and direction a model was trained on: its metadata's record, else the run's
+    config.json (runs from before the record), else racer's default track, forward."""
+    record = meta.get("racer", {}).get("trained_on")
+    if record:
+        return list(record["tracks"]), record["direction"]
+    config = run_config or {}
+    track = config.get("track") or DEFAULT_TRACK
+    return (list(track) if isinstance(track, list) else [track]), config.get("direction", "forward")
+
+
+def _portable(track: str) -> str:
+    """A built-in or library name as it is; a route file as an absolute path (the model moves)."""
+    path = Path(track)
+    return str(path.resolve()) if path.suffix == ".npy" and path.exists() else track
 
 
 def write(meta: dict, directory: str | Path) -> Path:

@@ -1,6 +1,7 @@
 """`racer evaluate`: a model's laps as the DeepRacer console reports them, plus pictures.
 
-On a loop the laps are one continuous run from the start line, as the console drives them: the
+Judged where the model was trained (its metadata's `trained_on`: tracks and direction) unless told
+otherwise. On a loop the laps are one continuous run from the start line, as the console drives them: the
 first from standing, the others flying, each timed as the car crosses the line. Writes
 `evaluation.json`, `driven_lines.png` (paths coloured by speed) and, on request, an MP4 of the
 run's camera view beside the top-down view.
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from racer_agent.env.episode import evaluated_reversals
 from racer_agent.env.race import Race, RaceConfig
 from racer_agent.evaluation import model_metadata, policy
 from racer_agent.evaluation.laps import drive_laps, summarise
@@ -26,15 +29,38 @@ from racer_core.racing_line import ReferenceLapError, reference_lap
 DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC uses 5 s, DRoA races 1 s)
 
 
+def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, direction: str | None = None,
+                        laps: int = 3, penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
+                        video: str | Path | None = None) -> list[dict]:
+    """An evaluation per track and direction, by default those the model was trained on (its
+    metadata's `trained_on`; alternate: both ways round). Each is written to a folder of its own:
+    under `out_dir` (named for its track and direction when there are several), else a new one in
+    the model's `evaluation/`, so no evaluation overwrites another."""
+    source = Path(source)
+    trained_tracks, trained_direction = model_metadata.trained_on(policy.load(source).metadata, _run_config(source))
+    judged = [(t, reverse) for t in (tracks or trained_tracks)
+              for reverse in evaluated_reversals(direction or trained_direction)]
+    reports = []
+    for track, reverse in judged:
+        name = _folder_name(track, reverse)
+        folder = (Path(out_dir) / name if len(judged) > 1 else Path(out_dir)) if out_dir else None
+        clip = Path(video).with_name(f"{Path(video).stem}-{name}{Path(video).suffix}") \
+            if video and len(judged) > 1 else video
+        reports.append(evaluate(source, track, laps, penalty_seconds, folder, clip, reverse))
+    return reports
+
+
 def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
              penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
-             video: str | Path | None = None) -> dict:
+             video: str | Path | None = None, reverse: bool | None = None) -> dict:
+    """One evaluation: `laps` laps of one track one way round (by default the model's first
+    trained track, in its trained direction; alternate: forward first)."""
     source = Path(source)
     driver = policy.load(source)
     meta = driver.metadata
-    run_config = RunDirectory(source).load_config() if (source / "config.json").is_file() else {}
-    trained_on = run_config.get("track") or "circuit"
-    track = load_track(track or (trained_on[0] if isinstance(trained_on, list) else trained_on))
+    trained_tracks, trained_direction = model_metadata.trained_on(meta, _run_config(source))
+    reverse = evaluated_reversals(trained_direction)[0] if reverse is None else reverse
+    track = load_track(track or trained_tracks[0])
     reward = source / "reward_function.py"
     race = Race(RaceConfig(track=track, reward_function=reward if reward.is_file() else None,
                            action_space=meta, camera=model_metadata.camera_of(meta), start="start_line"),
@@ -42,18 +68,20 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     consecutive = laps if race.num_cars == 1 else 1
     results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
                                    record_frames=video is not None, record_top_down=video is not None,
-                                   consecutive=consecutive)
+                                   consecutive=consecutive, reverse=reverse)
     try:
-        reference = reference_lap(race.track, race.actions.max_speed)
+        reference = reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed)
     except ReferenceLapError as exc:  # the laps stand without a yardstick; say why it is missing
         reference = None
         print(f"racer: warning: no reference lap for {race.track.name}: {exc}", file=sys.stderr)
-    summary = {"model": str(source), "track": race.track.name, "penalty_seconds": penalty_seconds,
-               **summarise(results, reference)}
-    out_dir = Path(out_dir) if out_dir else (source / "evaluation")
+    direction = "reverse" if reverse else "forward"
+    summary = {"model": str(source), "track": race.track.name, "direction": direction,
+               "penalty_seconds": penalty_seconds, **summarise(results, reference)}
+    out_dir = Path(out_dir) if out_dir else new_evaluation_folder(source, _folder_name(race.track.name, reverse))
     out_dir.mkdir(parents=True, exist_ok=True)
+    summary["folder"] = str(out_dir)
     (out_dir / "evaluation.json").write_text(json.dumps(summary, indent=2) + "\n")
-    title = (f"{race.track.name}: {summary['completed_laps']}/{laps} laps, mean "
+    title = (f"{race.track.name} {direction}: {summary['completed_laps']}/{laps} laps, mean "
              f"{summary['mean_lap_time_s'] or '-'} s (reference {summary['reference_lap_time_s'] or '-'} s)")
     lines = [(lap.path, lap.speeds) for lap in results]
     summary["driven_lines"] = str(save_driven_lines(race.track, lines, out_dir / "driven_lines.png", title,
@@ -62,6 +90,25 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
         camera = [frame for lap in results for frame in (lap.frames or [])]
         summary["video"] = str(write_video(camera, top_down, Path(video)))
     return summary
+
+
+def new_evaluation_folder(source: Path, name: str) -> Path:
+    """`<model>/evaluation/<date-time>-<track>[-reverse]`, never one that exists."""
+    base = (source if source.is_dir() else source.parent) / "evaluation"
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    folder, n = base / stem, 1
+    while folder.exists():
+        n += 1
+        folder = base / f"{stem}-{n}"
+    return folder
+
+
+def _folder_name(track: str, reverse: bool) -> str:
+    return Path(track).stem + ("-reverse" if reverse else "")
+
+
+def _run_config(source: Path) -> dict:
+    return RunDirectory(source).load_config() if (source / "config.json").is_file() else {}
 
 
 def write_video(camera: list[np.ndarray], top_down: list[np.ndarray], path: Path, fps: int = 15) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from racer_agent.env.episode import DIRECTIONS
 from racer_agent.training.architectures import ARCHITECTURES
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -102,8 +103,8 @@ class TrainConfig:
             raise ConfigError(f"track must be a track name or a list of them, got {self.track!r}")
         if self.num_cars < len(self.tracks):
             raise ConfigError(f"{len(self.tracks)} tracks need at least as many cars, got num_cars {self.num_cars}")
-        if self.direction not in ("forward", "reverse", "alternate"):
-            raise ConfigError(f"direction must be forward, reverse or alternate, got {self.direction!r}")
+        if self.direction not in DIRECTIONS:
+            raise ConfigError(f"direction must be one of {', '.join(DIRECTIONS)}, got {self.direction!r}")
         if len(self.tracks) > 1 and self.sim != "embedded":
             raise ConfigError("several tracks need the embedded simulator (one simulator node or world per track)")
         if self.lr_decay_samples is not None and self.lr_decay_samples <= 0:

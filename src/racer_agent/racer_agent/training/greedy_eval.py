@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from racer_agent.env.episode import evaluated_reversals
 from racer_agent.env.race import Race, RaceConfig
 from racer_agent.evaluation.laps import LapResult, Policy, spread_laps, summarise
 from racer_core.racing_line import ReferenceLapError, reference_lap
@@ -49,11 +50,12 @@ def patience(base_evals: int, lap_over_reference: float) -> int:
     return math.ceil(round(base_evals * (1.0 + PATIENCE_PER_GAP * gap), 6))  # 1.1 - 1.0 is not quite 0.1
 
 
-def reference_time(race: Race) -> float:
-    """The standing reference lap; without one (a bound that cannot be solved), the centre line at
-    top speed, which no driver beats either."""
+def reference_time(race: Race, reverse: bool = False) -> float:
+    """The standing reference lap (of the track the other way round with `reverse`); without one (a
+    bound that cannot be solved), the centre line at top speed, which no driver beats either."""
     try:
-        return reference_lap(race.track, race.actions.max_speed, flying=False).time_s
+        return reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed,
+                             flying=False).time_s
     except ReferenceLapError as exc:
         print(f"racer: warning: no reference lap for {race.track.name} ({exc}); laps are measured against "
               "the centre line at top speed", file=sys.stderr)
@@ -69,19 +71,26 @@ class Verdict:
 
 class GreedyEvaluation:
     """`laps_per_track` greedy laps from evenly spaced starts on each track, one lap each, ending at
-    the first mistake."""
+    the first mistake, in the direction the run trains in (both ways round for alternate): the best
+    checkpoint is the one that drives the run's own task best."""
 
-    def __init__(self, tracks: list, laps_per_track: int, **race: object):
+    def __init__(self, tracks: list, laps_per_track: int, direction: str = "forward", **race: object):
         self.races = [Race(RaceConfig(track=t, start="start_line", **race), num_cars=laps_per_track)
                       for t in tracks]
-        self.references = [reference_time(r) for r in self.races]
+        self.judged = [(r, reverse) for r in self.races for reverse in evaluated_reversals(direction)]
+        self.references = [reference_time(r, reverse) for r, reverse in self.judged]
+
+    @classmethod
+    def for_config(cls, config) -> GreedyEvaluation:
+        """The evaluation of a TrainConfig's run: its tracks, laps, direction and task."""
+        return cls(config.tracks, config.eval_laps, config.direction, **config.race_options())
 
     def run(self, policy: Policy, state: EvalState, samples: int, wall_s: float) -> Verdict:
         laps: list[tuple[str, LapResult]] = []
         ratios = []
-        for race, reference in zip(self.races, self.references, strict=True):
-            track_laps = spread_laps(race, policy)
-            laps += [(race.track.name, lap) for lap in track_laps]
+        for (race, reverse), reference in zip(self.judged, self.references, strict=True):
+            track_laps = spread_laps(race, policy, reverse)
+            laps += [(race.track.name + (" reversed" if reverse else ""), lap) for lap in track_laps]
             ratios += [lap.lap_time_s / reference for lap in track_laps if lap.completed]
         summary = summarise([lap for _, lap in laps])
         ratio = float(np.mean(ratios)) if ratios else math.inf

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from racer_agent.env.episode import DIRECTIONS
 from racer_agent.training.architectures import ARCHITECTURES
 from racer_agent.training.config import load as default_config
 
-DIRECTIONS = ("forward", "reverse", "alternate")
 SIMULATORS = ("embedded", "ros", "gazebo")
 LIVE_SIMULATORS = ("ros", "gazebo")  # one simulator node or Gazebo world per car: one car unless told
 

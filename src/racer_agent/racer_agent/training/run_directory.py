@@ -10,7 +10,9 @@
     RUN/metrics/iterations.csv      one row per PPO iteration (columns: ITERATION_COLUMNS)
     RUN/tensorboard/                TensorBoard events
     RUN/plots/*.png                 reward and progress per episode and per iteration
-    RUN/evaluation/                 final evaluation (JSON, driven lines)
+    RUN/evaluation/final/           the training's final evaluation (JSON, driven lines; a folder per
+                                    track and direction when there are several)
+    RUN/evaluation/<date>-<track>/  each `racer evaluate` (never overwritten)
     RUN/model/                      exported model.onnx + model_metadata.json
 """
 
@@ -47,6 +49,7 @@ class RunDirectory:
         self.tensorboard = self.root / "tensorboard"
         self.plots = self.root / "plots"
         self.evaluation = self.root / "evaluation"
+        self.final_evaluation = self.evaluation / "final"  # the training's own; `racer evaluate` adds dated ones
         self.model = self.root / "model"
 
     def create(self, config: dict, reward_source: Path, metadata: dict) -> None:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from racer_agent.evaluation.export import export
-from racer_agent.evaluation.report import evaluate
+from racer_agent.evaluation.report import evaluate_as_trained, new_evaluation_folder
 from racer_agent.training import config as train_config
 from racer_agent.training.curves import save_training_curves
 from racer_agent.training.trainer import Trainer
@@ -43,16 +43,15 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
     if outcome.reason == "interrupted":
         print(f"checkpoint: {run.latest}\nresume with: racer train --resume {run.root}")
         return 0
-    several = len(cfg.tracks) > 1
-    for track in cfg.tracks:  # several tracks: one evaluation folder each
-        report = evaluate(run.root, track=track, laps=3,
-                          out_dir=run.evaluation / Path(track).stem if several else None)
-        where = f" ({report['track']})" if several else ""
-        print(f"evaluation{where}: {report['completed_laps']}/3 laps, "
+    # every track, in the run's direction (both for alternate); `racer evaluate` adds folders beside it
+    if run.final_evaluation.exists():  # a resumed run: the earlier session's final evaluation is kept
+        run.final_evaluation.rename(new_evaluation_folder(run.root, "final"))
+    for report in evaluate_as_trained(run.root, laps=3, out_dir=run.final_evaluation):
+        print(f"evaluation ({report['track']} {report['direction']}): {report['completed_laps']}/3 laps, "
               f"mean lap {report['mean_lap_time_s']} s, reference {report['reference_lap_time_s']} s, "
               f"lap / reference {report['lap_time_over_reference']}, off track {report['off_track_count']}")
     exported = export(run.root, run.model)
     print(f"run directory: {run.root}\n  model (ONNX):  {exported['model']}\n"
           f"  checkpoints:   {run.checkpoints}\n  plots:         {run.plots}\n"
-          f"  evaluation:    {run.evaluation}\n  metrics:       {run.metrics} (TensorBoard: {run.tensorboard})")
+          f"  evaluation:    {run.final_evaluation}\n  metrics:       {run.metrics} (TensorBoard: {run.tensorboard})")
     return 0

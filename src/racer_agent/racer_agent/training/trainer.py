@@ -89,14 +89,14 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
 
-        self.evaluation = GreedyEvaluation(config.tracks, config.eval_laps, **config.race_options())
+        self.evaluation = GreedyEvaluation.for_config(config)
         self.eval_race = self.evaluation.races[0]
         self.actions: ActionSpace = self.eval_race.actions
         camera = self.eval_race.camera
         self.model = build_model(config.network, camera.shape, self.actions)
         self.rollouts = self._rollouts()
         self.optimizer = ppo.make_optimizer(self.model, self.hp)
-        self.metadata = model_metadata.build(self.actions, config.network, camera)
+        self.metadata = model_metadata.build(self.actions, config.network, camera, config.tracks, config.direction)
         self.progress = Progress()
         self._saved_cars = None  # the cars' state a resume continues from
         if resume:
