@@ -189,6 +189,32 @@ def test_run_directory_checkpoints_and_resume(tmp_path):
     assert second.progress.samples > first.progress.samples
     iterations = [int(r["iteration"]) for r in read_csv(run.iterations_csv)]
     assert iterations == list(range(1, second.progress.iteration + 1))  # appended, not restarted
+    assert [r["changed"] for r in run.session_records()] == [[], ["eval_every_samples", "steps"]]
+
+
+def test_resume_with_a_new_reward_and_track_keeps_each_sessions_record(tmp_path):
+    """The top-level files say what the latest session trained with, sessions/<n>/ what each did."""
+    out = tmp_path / "run"
+    Trainer(small_config(tmp_path, steps=300), out, show_progress=False).train()
+    run = RunDirectory(out)
+    first_reward = run.reward.read_text()
+    reward = tmp_path / "centre.py"
+    reward.write_text("def reward_function(params):\n    return 1.0 - params['distance_from_center']\n")
+    resumed = Trainer(small_config(tmp_path, steps=300, track="circuit", reward=str(reward)), out, resume=True,
+                      show_progress=False)
+    first, second = run.session_records()
+    assert first["session"] == 1 and second["session"] == 2 and second["from_iteration"] >= 1
+    assert second["changed"] == ["reward_function", "track"]
+    assert run.reward.read_text() == reward.read_text() == (run.sessions / "2" / "reward_function.py").read_text()
+    assert (run.sessions / "1" / "reward_function.py").read_text() == first_reward != reward.read_text()
+    assert json.loads(run.config.read_text())["track"] == "circuit"
+    assert json.loads((run.sessions / "1" / "config.json").read_text())["track"] == "oval"
+    assert json.loads(run.metadata.read_text())["racer"]["trained_on"]["tracks"] == ["circuit"]
+    del resumed
+    with pytest.raises(checkpoint.CheckpointError, match="3 actions.*a resume keeps the network's outputs"):
+        three = [{"steering_angle": a, "speed": 1.0} for a in (-20.0, 0.0, 20.0)]
+        Trainer(small_config(tmp_path, actions=three), out, resume=True, show_progress=False)
+    assert len(run.session_records()) == 2  # a refused resume records nothing
 
 
 def test_nan_loss_stops_without_touching_the_model():

@@ -1,8 +1,11 @@
 """The files of one training run, where users (and `racer evaluate`/`export`) expect them.
 
-    RUN/config.json                 resolved configuration (re-runnable with --config)
-    RUN/reward_function.py          copy of the reward function trained with
+    RUN/config.json                 resolved configuration of the latest session (re-runnable with --config)
+    RUN/reward_function.py          copy of the reward function the latest session trained with
     RUN/model_metadata.json         DeepRacer schema + racer's preprocessing block
+    RUN/sessions/<n>/               what each session (the first run, then each --resume) trained with:
+                                    config.json, reward_function.py and session.json (from which
+                                    iteration, and what changed from the session before)
     RUN/checkpoints/latest.pt       last iteration (resume from here)
     RUN/checkpoints/best.pt         best greedy evaluation (progress, then lap time)
     RUN/checkpoints/cars.pkl        the training cars' simulator state at latest.pt (an exact resume)
@@ -21,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import time
 from pathlib import Path
 
 from racer_agent.training import checkpoint
@@ -51,14 +55,43 @@ class RunDirectory:
         self.evaluation = self.root / "evaluation"
         self.final_evaluation = self.evaluation / "final"  # the training's own; `racer evaluate` adds dated ones
         self.model = self.root / "model"
+        self.sessions = self.root / "sessions"
 
     def create(self, config: dict, reward_source: Path, metadata: dict) -> None:
         for d in (self.root, self.checkpoints, self.metrics, self.plots):
             d.mkdir(parents=True, exist_ok=True)
+        self.record_session(config, reward_source, metadata, iteration=0, samples=0)
+
+    def record_session(self, config: dict, reward_source: Path, metadata: dict, iteration: int,
+                       samples: int) -> dict:
+        """Keep what this session trains with, so a resume that changes the reward, track or config
+        leaves a true record: RUN/sessions/<n>/ holds each session's files and what changed, and the
+        top-level config.json, reward_function.py and model_metadata.json become this session's."""
+        if not self.sessions.is_dir() and self.config.is_file():  # a run from before sessions were kept
+            self._keep_session(1, self.reward, {"session": 1, "from_iteration": 0, "changed": []})
+        numbers = sorted(int(d.name) for d in self.sessions.glob("*") if d.name.isdigit())
+        number = numbers[-1] + 1 if numbers else 1
+        previous = self.sessions / str(number - 1)
+        changed = _changes(previous, config, reward_source) if numbers else []
+        record = {"session": number, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  "from_iteration": iteration, "from_samples": samples, "changed": changed}
         self.config.write_text(json.dumps(config, indent=2) + "\n")
+        self._keep_session(number, reward_source, record)
         if reward_source.resolve() != self.reward.resolve():
             shutil.copyfile(reward_source, self.reward)
         self.metadata.write_text(json.dumps(metadata, indent=2) + "\n")
+        return record
+
+    def _keep_session(self, number: int, reward_source: Path, record: dict) -> None:
+        folder = self.sessions / str(number)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.config, folder / "config.json")
+        shutil.copyfile(reward_source, folder / "reward_function.py")
+        (folder / "session.json").write_text(json.dumps(record, indent=2) + "\n")
+
+    def session_records(self) -> list[dict]:
+        folders = sorted((d for d in self.sessions.glob("*") if d.name.isdigit()), key=lambda d: int(d.name))
+        return [json.loads((d / "session.json").read_text()) for d in folders]
 
     def load_config(self) -> dict:
         try:
@@ -72,6 +105,15 @@ class RunDirectory:
             if path.is_file():
                 return path
         raise checkpoint.CheckpointError(f"{self.root} has no checkpoint (looked for {self.best} and {self.latest})")
+
+
+def _changes(previous: Path, config: dict, reward_source: Path) -> list[str]:
+    """The config keys (and "reward_function", compared by content) that differ from a session's."""
+    before = json.loads((previous / "config.json").read_text())
+    changed = sorted(k for k in set(before) | set(config) if k != "reward" and before.get(k) != config.get(k))
+    if (previous / "reward_function.py").read_bytes() != reward_source.read_bytes():
+        changed.insert(0, "reward_function")
+    return changed
 
 
 class CsvLog:

@@ -23,6 +23,9 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
     """Train, then (unless interrupted) evaluate the best model, export it and draw the curves."""
     if resume:
         out = Path(resume)
+        if overrides.get("reward") is None and config_file is None and (out / "reward_function.py").is_file():
+            # the run's own copy, not the file it was copied from, which may have changed since
+            overrides = {**overrides, "reward": str(out / "reward_function.py")}
         cfg = train_config.load(config_file or out / "config.json", **overrides)
     else:
         out = Path(out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")

@@ -75,6 +75,11 @@ def _completion_rate(finished: list[dict]) -> float:
     return sum(r["status"] == episode.LAP_COMPLETE for r in finished) / len(finished) if finished else 0.0
 
 
+def _action_shape(metadata: dict) -> tuple[str, str]:
+    kind = metadata.get("action_space_type", "discrete")
+    return kind, f"{len(metadata['action_space'])} actions" if kind == "discrete" else "steering and speed"
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True,
                  on_evaluation: Callable[[Progress, dict], None] | None = None):
@@ -99,11 +104,17 @@ class Trainer:
         self.metadata = model_metadata.build(self.actions, config.network, camera, config.tracks, config.direction)
         self.progress = Progress()
         self._saved_cars = None  # the cars' state a resume continues from
+        reward = Path(self.eval_race.reward_function.source or DEFAULT_REWARD_FILE)
         if resume:
             self._restore()
+            session = self.run.record_session(config.to_dict(), reward, self.metadata, self.progress.iteration,
+                                              self.progress.samples)
+            if session["changed"]:
+                print(f"racer: session {session['session']} of {self.run.root} trains with changed "
+                      f"{', '.join(session['changed'])} (each session's files: {self.run.sessions})",
+                      file=sys.stderr)
         else:
-            reward = self.eval_race.reward_function.source or DEFAULT_REWARD_FILE
-            self.run.create(config.to_dict(), Path(reward), self.metadata)
+            self.run.create(config.to_dict(), reward, self.metadata)
         self.curriculum = SpeedCurriculum.start(self.actions.max_speed, config.speed_curriculum)
         if self.progress.speed_cap:  # a resumed run goes on at the stage it had reached
             self.curriculum.cap = self.progress.speed_cap
@@ -293,6 +304,11 @@ class Trainer:
             raise checkpoint.CheckpointError(
                 f"{self.run.latest} holds a {state['metadata']['neural_network']} network, config asks for "
                 f"{self.config.network}")
+        saved, asked = (_action_shape(m) for m in (state["metadata"], self.metadata))
+        if saved != asked:
+            raise checkpoint.CheckpointError(
+                f"{self.run.latest} was trained with a {saved[0]} action space of {saved[1]}, the config asks "
+                f"for {asked[0]} of {asked[1]}: a resume keeps the network's outputs (speeds may change)")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.progress = Progress.from_dict(state["progress"])
