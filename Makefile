@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 
-.PHONY: setup train test bench lint store-reference-laps
+.PHONY: setup train test bench lint pictures store-reference-laps
 
 setup:
 	bash scripts/setup.sh
@@ -16,6 +16,10 @@ test:
 	bash scripts/setup.sh --test
 	$(BIN)/ruff check .
 	ROS_DOMAIN_ID=$${ROS_DOMAIN_ID:-$$(( $$$$ % 90 + 10 ))} $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 test
+
+# Every picture in docs/images from today's code (trains the main job first; RUN=runs/... reuses a run).
+pictures: setup
+	$(BIN)/python scripts/make_pictures.py $(if $(RUN),--run $(RUN))
 
 bench: setup
 	bash bench/run.sh

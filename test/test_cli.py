@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RACER = [sys.executable, "-m", "racer_sim.cli"]
 
 
@@ -85,6 +87,8 @@ def test_bench_generalize_evaluates_only_unseen_routes(tmp_path, route_files):
     assert generalize.summarise(rows) == {"routes": 2, "refused": 1, "completed_routes": 1, "completed_share": 0.5,
                                           "median_lap_time_over_reference": 1.5, "off_track_total": 5}
 
+    with pytest.raises(ValueError, match="missing from .*racer tracks fetch reinvent_base Bowtie_track"):
+        generalize.run(tmp_path, minutes=0.05)  # an empty folder, as a fresh clone's track library is
     out = run("bench", "generalize", "--json", "--routes", str(folder), "--minutes", "0.05", "--limit", "1",
               timeout=600)
     assert out.returncode == 0, out.stderr

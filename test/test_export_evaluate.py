@@ -1,6 +1,7 @@
 """Export to ONNX (parity, versions, metadata) and evaluation (laps, penalties, reference, pictures)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from racer_agent.training.trainer import Trainer
 pytestmark = pytest.mark.xdist_group("export")
 
 RACER = [sys.executable, "-m", "racer_sim.cli"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 STRAIGHT = [{"steering_angle": 0.0, "speed": 1.0}]  # straight on at 1 m/s: off the road at every corner
@@ -169,3 +171,24 @@ def test_each_evaluation_keeps_its_own_folder_and_alternate_is_both_ways(run_dir
     folders = {Path(rep["folder"]) for rep in reports}
     assert len(folders) == 3 and all(f.parent == run_dir / "evaluation" and f.is_dir() for f in folders)
     assert (run_dir / "evaluation" / "final" / "evaluation.json").read_bytes() == final
+
+
+def test_make_pictures_remakes_every_documented_picture_from_a_run(run_dir, tmp_path):
+    """scripts/make_pictures.py writes every image the docs show; the run's own come from the run."""
+    from racer_agent.evaluation.report import evaluate_as_trained
+    from racer_agent.training.curves import save_training_curves
+
+    run = RunDirectory(run_dir)
+    save_training_curves(run)
+    if not (run.final_evaluation / "driven_lines.png").is_file():
+        evaluate_as_trained(run_dir, laps=1, out_dir=run.final_evaluation)
+    images = tmp_path / "images"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_pictures.py"), "--run", str(run_dir),
+                           "--images", str(images)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    shown = {m for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+             for m in re.findall(r"images/([\w.-]+\.png)", doc.read_text())}
+    assert shown and shown == {p.name for p in images.glob("*.png")}  # every picture shown, and only those
+    driven = run.final_evaluation / "driven_lines.png"
+    assert (images / "evaluation_driven_lines.png").read_bytes() == driven.read_bytes()
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in images.glob("*.png"))

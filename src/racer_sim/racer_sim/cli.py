@@ -397,8 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     inference.set_defaults(func=_bench_inference)
     learn = bench.add_parser("learn", help="time to a lapping driver: racer PPO vs Stable-Baselines3 PPO")
     learn.add_argument("--json", action="store_true", help="print one JSON object")
-    learn.add_argument("--tracks", default="circuit,../shared/deepracer_tracks/reinvent_base.npy",
-                       help="comma-separated built-in names or route files")
+    learn.add_argument("--tracks", default="circuit,reinvent_base",
+                       help="comma-separated built-in names, track-library names (racer tracks fetch "
+                       "reinvent_base) or route files")
     learn.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per track")
     learn.add_argument("--minutes", type=float, default=10.0, help="racer's wall-clock budget per run")
     learn.add_argument("--peer-minutes", type=float, help="SB3's budget per run (default: the same)")
@@ -416,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     scale.set_defaults(func=_bench_scale)
     gen = bench.add_parser("generalize", help="train on a few DeepRacer routes, lap the unseen ones")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
-    gen.add_argument("--routes", default="../shared/deepracer_tracks", help="folder of DeepRacer route files")
+    gen.add_argument("--routes", help="folder of DeepRacer route files (default: your track library, filled "
+                     "by racer tracks fetch / import)")
     gen.add_argument("--minutes", type=float, default=10.0, help="training budget per model (plain, randomised)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--limit", type=int, help="evaluate only the first N unseen routes")

@@ -19,6 +19,7 @@ from pathlib import Path
 from racer_agent.evaluation.report import evaluate
 from racer_agent.training import config as train_config
 from racer_agent.training.trainer import Trainer
+from racer_core import track_library
 from racer_core.builtin_tracks import load as load_track
 from racer_core.track import TrackError
 
@@ -74,14 +75,16 @@ def summarise(rows: list[dict]) -> dict:
             "off_track_total": sum(r["off_track"] for r in judged)}
 
 
-def run(folder: str | Path, minutes: float, seed: int = 0, limit: int | None = None) -> dict:
+def run(folder: str | Path | None, minutes: float, seed: int = 0, limit: int | None = None) -> dict:
+    """`folder` None: the user's track library (what `racer tracks fetch` fills)."""
     from tqdm import tqdm
 
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else track_library.library_dir()
     trained = [str(folder / f"{name}.npy") for name in RECIPE_TRACKS]
-    missing = [t for t in trained if not Path(t).is_file()]
+    missing = [Path(t).stem for t in trained if not Path(t).is_file()]
     if missing:
-        raise ValueError(f"the recipe's tracks are missing from {folder}: {missing}")
+        raise ValueError(f"the recipe's tracks are missing from {folder}: {', '.join(missing)} (get them with "
+                         f"`racer tracks fetch {' '.join(missing)}`, or give --routes FOLDER)")
     routes = unseen_routes(folder, trained)[:limit]
     result: dict = {"train_tracks": list(RECIPE_TRACKS), "direction": "alternate", "minutes": minutes, "seed": seed,
                     "unseen_routes": len(routes), "laps": LAPS}

@@ -243,7 +243,7 @@ def write_report(rows: list[dict], out: Path) -> None:
             writer.writerow([r["trial"], *(r["params"].get(k) for k in keys), r["completion"], r["best_progress"],
                              r["best_lap_over_reference"], r["first_lap_wall_s"], r["first_lap_samples"],
                              r["evaluations"], r["samples"], r["stop"], r["run"]])
-    _plot(rows, out / "sweep.png")
+    plot_sweep(rows, out / "sweep.png")
 
 
 def label(row: dict) -> str:
@@ -254,7 +254,7 @@ def label(row: dict) -> str:
     return ", ".join(f"{k}={short(v)}" for k, v in sorted(row["params"].items()))
 
 
-def _plot(rows: list[dict], path: Path) -> None:
+def plot_sweep(rows: list[dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,0 +1,119 @@
+"""Remake every picture in docs/images from today's code, so the documentation never shows an older
+racer than the one it describes.
+
+    .venv/bin/python scripts/make_pictures.py                 # trains the main job first (about 8 minutes)
+    .venv/bin/python scripts/make_pictures.py --run runs/main-20261205-204700   # from a finished run
+
+The tracks and camera frames are drawn directly; the training curves and the evaluation's driven
+lines are a run's own `plots/iterations.png` and `evaluation/final/driven_lines.png` (the main job,
+`make train`, unless --run names another); the sweep comparison is redrawn by the sweep's plotting
+code from the recorded result in docs/sweep/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from racer_agent.training.sweep import plot_sweep
+from racer_core import builtin_tracks
+from racer_core import camera as cam
+from racer_core.plotting import save_track_picture
+from racer_core.scenery import Look
+from racer_core.simulator import Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / "docs" / "images"
+FRAME_POSITIONS = (0.0, 0.3, 0.55, 0.8)  # fractions of the lap where the camera rows are taken
+
+
+def tracks(images: Path) -> list[Path]:
+    return [save_track_picture(builtin_tracks.build(name), images / f"track_{name}.png")
+            for name in builtin_tracks.names()]
+
+
+def camera_frames(images: Path, track_name: str = builtin_tracks.DEFAULT_TRACK) -> Path:
+    """Rows: the car's lens in RGB and grayscale, the reference simulator's camera, randomised looks."""
+    track = builtin_tracks.build(track_name)
+    rng = np.random.default_rng(0)
+    rows = [("deepracer_car, RGB", cam.camera_from("deepracer_car", grayscale=False), False),
+            ("deepracer_car, grayscale", cam.camera_from("deepracer_car"), False),
+            ("deepracer_sim, grayscale", cam.camera_from("deepracer_sim"), False),
+            ("deepracer_car, randomised", cam.camera_from("deepracer_car", grayscale=False), True)]
+    fig, axes = plt.subplots(len(rows), len(FRAME_POSITIONS), figsize=(3.2 * len(FRAME_POSITIONS), 2.6 * len(rows)))
+    for r, (label, camera, randomised) in enumerate(rows):
+        sim = Simulator(track, num_cars=len(FRAME_POSITIONS), camera=camera)
+        for car, fraction in enumerate(FRAME_POSITIONS):
+            sim.place_on_track(car, fraction * track.length)
+            if randomised:
+                sim.set_look(car, Look.random(rng), camera.jittered(rng))
+        frames = sim.render()
+        for c, frame in enumerate(frames):
+            ax = axes[r, c]
+            ax.imshow(frame[..., 0] if frame.shape[-1] == 1 else frame, cmap="gray", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9)
+            if r == 0:
+                ax.set_title(f"{track_name}, {100 * FRAME_POSITIONS[c]:.0f} % of the lap", fontsize=9)
+    fig.tight_layout()
+    out = images / "camera_frames.png"
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
+def main_job(minutes: float | None) -> Path:
+    """Train as `make train` does (racer's defaults on the default track)."""
+    out = ROOT / "runs" / f"pictures-{time.strftime('%Y%m%d-%H%M%S')}"
+    command = [str(Path(sys.executable).with_name("racer")), "train", "--out", str(out)]
+    if minutes is not None:
+        command += ["--minutes", str(minutes)]
+    subprocess.run(command, check=True)
+    return out
+
+
+def from_run(run: Path, images: Path) -> list[Path]:
+    pairs = [(run / "plots" / "iterations.png", images / "training_iterations.png"),
+             (run / "evaluation" / "final" / "driven_lines.png", images / "evaluation_driven_lines.png")]
+    for source, target in pairs:
+        if not source.is_file():
+            raise SystemExit(f"make_pictures: {source} is missing (a run that finished its final evaluation?)")
+        shutil.copyfile(source, target)
+    return [target for _, target in pairs]
+
+
+def sweep(images: Path) -> Path:
+    rows = json.loads((ROOT / "docs" / "sweep" / "result_2026-12-02.json").read_text())
+    out = images / "sweep_rewards.png"
+    plot_sweep(rows, out)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, help="a finished run directory to take the training pictures from")
+    parser.add_argument("--minutes", type=float, help="budget of the main job when no --run is given")
+    parser.add_argument("--images", type=Path, default=IMAGES, help="where to write them (default: docs/images)")
+    args = parser.parse_args()
+    args.images.mkdir(parents=True, exist_ok=True)
+    made = [*tracks(args.images), camera_frames(args.images), sweep(args.images)]
+    made += from_run(args.run or main_job(args.minutes), args.images)
+    for path in made:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
