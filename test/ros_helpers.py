@@ -45,7 +45,8 @@ class Probe:
             self.executor.spin_once(timeout_sec=0.05)
         return True
 
-    def call(self, srv_type, name: str, request, timeout: float = 10.0):
+    def call(self, srv_type, name: str, request, timeout: float = 30.0):
+        """30 s: a node from a fresh clone compiles its kernels (cold numba cache) before it answers."""
         client = self.node.create_client(srv_type, name)
         assert self.spin_until(client.service_is_ready, timeout), f"{name} not available"
         future = client.call_async(request)

@@ -42,7 +42,7 @@ def test_racer_features_match_racers_preprocessing():
     assert features(sb3_input).shape == (2, RACER_SMALL.dense)
 
 
-def test_sb3_peer_learns_what_the_reward_asks_for(tmp_path):
+def test_sb3_peer_learns_what_the_reward_asks_for(tmp_path, monkeypatch):
     """On a tiny budget SB3 PPO (racer's network, cars and PPO numbers) must move its greedy policy
     onto the actions the reward pays for: a measurable change, not just a run that ends."""
     from racer_agent.bench import sb3_peer
@@ -55,6 +55,9 @@ def test_sb3_peer_learns_what_the_reward_asks_for(tmp_path):
     evaluation = GreedyEvaluation(cfg.tracks, 1, **cfg.race_options())
     frames = np.stack([gym.make("racer/TimeTrial-v0", track="oval", start_offset=f).reset(seed=0)[0]
                        for f in np.linspace(0, 0.9, 8)])
+    private_tmp = tmp_path / "tmp"  # this process's temp dir alone: other workers' SB3 runs stay out of it
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     sb3_folders = set(Path(tempfile.gettempdir()).glob("SB3-*"))
     out = sb3_peer.train(cfg, 0.0, evaluation, probe=frames, rollout_samples=256)
     assert set(Path(tempfile.gettempdir()).glob("SB3-*")) == sb3_folders  # the peer leaves no logger folder
