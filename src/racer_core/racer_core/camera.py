@@ -35,6 +35,15 @@ class CameraConfig:
     def shape(self) -> tuple[int, int, int]:
         return (self.height, self.width, self.channels)
 
+    @property
+    def focal(self) -> float:
+        """Focal length in pixels (square pixels; the horizontal field of view sets it)."""
+        return float((self.width / 2) / np.tan(np.radians(self.hfov_deg) / 2))
+
+    def mount(self) -> np.ndarray:
+        """(4,) float64 x, z, pitch (rad), focal (px): what the object kernel needs of a car's camera."""
+        return np.array([self.mount_x, self.mount_z, np.radians(self.pitch_deg), self.focal])
+
     def jittered(self, rng: np.random.Generator) -> CameraConfig:
         """A slightly different mount, as cars and their assembly differ (domain randomisation)."""
         return replace(self, mount_z=self.mount_z * float(rng.uniform(0.85, 1.15)),
@@ -72,11 +81,12 @@ class GroundTable:
 
 
 def ground_table(cam: CameraConfig) -> GroundTable:
-    f = (cam.width / 2) / np.tan(np.radians(cam.hfov_deg) / 2)
+    f = cam.focal
     up = (cam.height / 2 - (np.arange(cam.height) + 0.5)) / f
     p = np.radians(cam.pitch_deg)
-    # Ray = forward axis + left * left axis + up * up axis, with the camera pitched down by p.
-    ray_x = np.cos(p) - up * np.sin(p)
+    # Ray = forward axis + up * up axis (+ left * left axis), the camera pitched down by p: forward
+    # (cos p, 0, -sin p) and up (sin p, 0, cos p) in the car's frame (x ahead, z up).
+    ray_x = np.cos(p) + up * np.sin(p)
     ray_z = -np.sin(p) + up * np.cos(p)
     hits = ray_z < -1e-3
     t = np.where(hits, cam.mount_z / np.where(hits, -ray_z, 1.0), 0.0)
@@ -133,3 +143,131 @@ def paint_sky(frame: np.ndarray, table: GroundTable, sky_rows: np.ndarray) -> No
     """Fill the sky rows of one (H, W, C) frame from per-row values (H, C)."""
     rows = slice(0, table.first_ground_row)
     frame[rows] = sky_rows[rows, None, :]
+
+
+# Columns of a box row (`render_boxes`): pose on the ground, size, and which of the look's object
+# colours paints it (racer_core.scenery.OBJECT_KINDS).
+BOX_X, BOX_Y, BOX_YAW, BOX_LENGTH, BOX_WIDTH, BOX_HEIGHT, BOX_KIND = range(7)
+BOX_COLUMNS = 7
+TOP_FACE, END_FACE, SIDE_FACE = range(3)  # the shade a face gets (the look's object colours' second axis)
+_NEAR = 1e-3  # m: a corner nearer the camera plane than this makes a box's screen bounds the whole image
+
+
+@nb.njit(cache=True)
+def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: np.ndarray, counts: np.ndarray,
+                 colours: np.ndarray, first_rows: np.ndarray, sky: np.ndarray, sky_dirty: np.ndarray,
+                 depth: np.ndarray) -> None:
+    """Draw boxes standing on the ground into every car's frame, after its ground rows.
+
+    `boxes` (N, M, BOX_COLUMNS) with `counts` (N,) rows used per car; `mounts` (N, 4) from
+    `CameraConfig.mount`; `colours` (N, kinds, 3 faces, C) uint8 from `Look.object_colours`.
+    Each pixel's ray, the same pinhole ray `ground_table` casts, is intersected with each box
+    (slab test in the box's frame) within the box's projected bounds; the nearest hit wins
+    (`depth` (H, W) scratch, all inf between calls), so boxes hide each other correctly and always
+    hide the ground behind them. Sky pixels a box covers are kept in `sky_dirty` (N, 4: rows and
+    columns, half-open) and repainted from `sky` (N, H, C) on the next frame, since the ground pass
+    leaves sky rows alone.
+    """
+    n, h, w, c = out.shape
+    corners = np.empty((8, 3))
+    drawn = np.empty((counts.max() if n else 0, 4), np.int64)  # each box's screen bounds, to clear `depth`
+    for k in range(n):
+        for i in range(sky_dirty[k, 0], sky_dirty[k, 1]):  # the sky pixels boxes covered last frame
+            for j in range(sky_dirty[k, 2], sky_dirty[k, 3]):
+                for ch in range(c):
+                    out[k, i, j, ch] = sky[k, i, ch]
+        sky_dirty[k, 0], sky_dirty[k, 1], sky_dirty[k, 2], sky_dirty[k, 3] = h, 0, w, 0
+        if counts[k] == 0:
+            continue
+        cy, sy = np.cos(poses[k, 2]), np.sin(poses[k, 2])
+        mx, mz, pitch, f = mounts[k, 0], mounts[k, 1], mounts[k, 2], mounts[k, 3]
+        cp, sp = np.cos(pitch), np.sin(pitch)
+        ox, oy, oz = poses[k, 0] + cy * mx, poses[k, 1] + sy * mx, mz
+        fx, fy, fz = cp * cy, cp * sy, -sp  # camera axes in the world: forward, left, up
+        lx, ly = -sy, cy
+        ux, uy, uz = sp * cy, sp * sy, cp
+        for b in range(counts[k]):
+            drawn[b, 0], drawn[b, 1], drawn[b, 2], drawn[b, 3] = 0, 0, 0, 0
+            bx, by, byaw = boxes[k, b, 0], boxes[k, b, 1], boxes[k, b, 2]
+            half_l, half_w, height = 0.5 * boxes[k, b, 3], 0.5 * boxes[k, b, 4], boxes[k, b, 5]
+            kind = int(boxes[k, b, 6])
+            cb, sb = np.cos(byaw), np.sin(byaw)
+            # screen bounds: the eight corners, with the edges that cross the near plane cut there
+            m = 0
+            for a in (-half_l, half_l):
+                for e in (-half_w, half_w):
+                    for z in (0.0, height):
+                        rx, ry, rz = bx + cb * a - sb * e - ox, by + sb * a + cb * e - oy, z - oz
+                        corners[m, 0] = rx * fx + ry * fy + rz * fz  # depth along the camera's axis
+                        corners[m, 1] = rx * lx + ry * ly  # left
+                        corners[m, 2] = rx * ux + ry * uy + rz * uz  # up
+                        m += 1
+            lo_u, hi_u, lo_v, hi_v = np.inf, -np.inf, np.inf, -np.inf
+            for m in range(8):
+                for q in range(m, 8):
+                    if q != m and (q ^ m) not in (1, 2, 4):  # the corners' 12 edges differ in one bit
+                        continue
+                    za, zb = corners[m, 0], corners[q, 0]
+                    if za < _NEAR and zb < _NEAR:
+                        continue
+                    if za >= _NEAR and zb >= _NEAR:
+                        if q != m:
+                            continue
+                        s_ = 0.0
+                    else:
+                        s_ = (_NEAR - za) / (zb - za)  # where the edge meets the near plane
+                    zc = za + s_ * (zb - za)
+                    u = (corners[m, 1] + s_ * (corners[q, 1] - corners[m, 1])) / zc
+                    v = (corners[m, 2] + s_ * (corners[q, 2] - corners[m, 2])) / zc
+                    lo_u, hi_u = min(lo_u, u), max(hi_u, u)
+                    lo_v, hi_v = min(lo_v, v), max(hi_v, v)
+            if lo_u > hi_u:
+                continue  # wholly behind the camera
+            j0 = max(0, int(np.floor(w / 2 - hi_u * f - 0.5)))
+            j1 = min(w, int(np.ceil(w / 2 - lo_u * f - 0.5)) + 1)
+            i0 = max(0, int(np.floor(h / 2 - hi_v * f - 0.5)))
+            i1 = min(h, int(np.ceil(h / 2 - lo_v * f - 0.5)) + 1)
+            drawn[b, 0], drawn[b, 1], drawn[b, 2], drawn[b, 3] = i0, i1, j0, j1
+            # the camera in the box's frame (origin at the box's centre, x along its length)
+            dx, dy = ox - bx, oy - by
+            px, py, pz = cb * dx + sb * dy, -sb * dx + cb * dy, oz - 0.5 * height
+            half_h = 0.5 * height
+            for i in range(i0, i1):
+                vu = (h / 2 - (i + 0.5)) / f
+                for j in range(j0, j1):
+                    vl = (w / 2 - (j + 0.5)) / f
+                    wx = fx + vl * lx + vu * ux
+                    wy = fy + vl * ly + vu * uy
+                    wz = fz + vu * uz
+                    rx, ry = cb * wx + sb * wy, -sb * wx + cb * wy
+                    t_near, t_far, face = -np.inf, np.inf, -1
+                    hit = True
+                    for axis in range(3):
+                        if axis == 0:
+                            o, d, half = px, rx, half_l
+                        elif axis == 1:
+                            o, d, half = py, ry, half_w
+                        else:
+                            o, d, half = pz, wz, half_h
+                        if abs(d) < 1e-12:
+                            if abs(o) > half:
+                                hit = False
+                                break
+                            continue
+                        t1, t2 = (-half - o) / d, (half - o) / d
+                        if t1 > t2:
+                            t1, t2 = t2, t1
+                        if t1 > t_near:
+                            t_near, face = t1, axis
+                        t_far = min(t_far, t2)
+                    if not hit or t_near > t_far or t_near <= 0.0 or t_near >= depth[i, j]:
+                        continue
+                    depth[i, j] = t_near
+                    shade = TOP_FACE if face == 2 else (END_FACE if face == 0 else SIDE_FACE)
+                    for ch in range(c):
+                        out[k, i, j, ch] = colours[k, kind, shade, ch]
+                    if i < first_rows[k]:
+                        sky_dirty[k, 0], sky_dirty[k, 1] = min(sky_dirty[k, 0], i), max(sky_dirty[k, 1], i + 1)
+                        sky_dirty[k, 2], sky_dirty[k, 3] = min(sky_dirty[k, 2], j), max(sky_dirty[k, 3], j + 1)
+        for b in range(counts[k]):
+            depth[drawn[b, 0]: drawn[b, 1], drawn[b, 2]: drawn[b, 3]] = np.inf

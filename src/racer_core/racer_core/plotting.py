@@ -10,7 +10,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.patches import Polygon
 
+from racer_core.camera import BOX_KIND
+from racer_core.objects import rectangle_corners
+from racer_core.scenery import OBJECT_PALETTE
 from racer_core.track import Track
 
 
@@ -40,11 +44,21 @@ def save_track_picture(track: Track, out: str | Path, title: str | None = None) 
     return _save(fig, out)
 
 
+def draw_boxes(ax, boxes: np.ndarray) -> None:
+    """Obstacles and bot cars (camera.BOX_COLUMNS rows) as rectangles in their colours."""
+    for quad, row in zip(rectangle_corners(boxes[:, :3], boxes[:, 3:5]), boxes, strict=True):
+        colour = OBJECT_PALETTE[int(row[BOX_KIND])] / 255.0
+        ax.add_patch(Polygon(quad, closed=True, facecolor=colour, edgecolor="white", lw=0.8, zorder=3))
+
+
 def save_driven_lines(track: Track, lines: list[tuple[np.ndarray, np.ndarray]], out: str | Path,
-                      title: str = "", vmax: float = 4.0) -> Path:
-    """Driven paths over the track, coloured by speed; `lines` holds (xy (T, 2), speed (T,)) pairs."""
+                      title: str = "", vmax: float = 4.0, boxes: np.ndarray | None = None) -> Path:
+    """Driven paths over the track, coloured by speed; `lines` holds (xy (T, 2), speed (T,)) pairs;
+    `boxes`: the obstacles and bots (where they stood at the end)."""
     fig, ax = plt.subplots(figsize=(9, 6.5))
     draw_track(ax, track)
+    if boxes is not None and len(boxes):
+        draw_boxes(ax, boxes)
     collection = None
     for xy, speed in lines:
         if len(xy) < 2:

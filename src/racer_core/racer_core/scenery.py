@@ -24,6 +24,12 @@ BASE_PALETTE = np.array([
     [120, 160, 215], [200, 215, 230],
 ], dtype=np.float32)
 
+# What stands on the track, by the kind index a box row carries (racer_core.camera.BOX_KIND): the
+# reference's brown box (#7b614f), its dark grey bot car (#282828), and a racer car in a race of models.
+OBJECT_KINDS = ("box", "bot_car", "racer_car")
+OBJECT_PALETTE = np.array([[123, 97, 79], [40, 40, 40], [200, 60, 50]], dtype=np.float32)
+FACE_SHADES = np.array([1.0, 0.9, 0.7], dtype=np.float32)  # top, ends, sides (camera.TOP_FACE, ...)
+
 EDGE_LINE_WIDTH = 0.05  # m
 CENTER_LINE_WIDTH = 0.03
 DASH = 0.3  # m of paint, then as much gap
@@ -101,14 +107,17 @@ class Look:
     gain: float = 1.0  # overall brightness
     tint: tuple[float, float, float] = (1.0, 1.0, 1.0)  # light colour
     grain: float = 0.15  # surface texture strength, fraction of the colour
+    objects: np.ndarray = field(default_factory=OBJECT_PALETTE.copy)  # (kinds, 3) RGB of boxes and cars
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> Look:
         """Domain randomisation: every colour, the light and the grain vary per episode."""
         palette = BASE_PALETTE * rng.uniform(0.7, 1.3, (NUM_COLOURS, 3)).astype(np.float32)
         palette = np.clip(palette, 0, 255)
-        return cls(palette=palette, gain=float(rng.uniform(0.6, 1.3)),
-                   tint=tuple(rng.uniform(0.85, 1.15, 3).tolist()), grain=float(rng.uniform(0.0, 0.4)))
+        gain, tint = float(rng.uniform(0.6, 1.3)), tuple(rng.uniform(0.85, 1.15, 3).tolist())
+        grain = float(rng.uniform(0.0, 0.4))
+        objects = np.clip(OBJECT_PALETTE * rng.uniform(0.6, 1.4, OBJECT_PALETTE.shape), 0, 255).astype(np.float32)
+        return cls(palette=palette, gain=gain, tint=tint, grain=grain, objects=objects)
 
     def colours(self) -> np.ndarray:
         """The palette with light applied, (NUM_COLOURS, 3) float32."""
@@ -121,6 +130,14 @@ class Look:
         level = (texel >> 3) - GRAIN_ZERO
         scale = np.where(label < CENTER_LINE, 1.0 + self.grain * level / GRAIN_ZERO, 1.0)
         rgb = self.colours()[label] * scale[:, None]
+        if grayscale:
+            rgb = rgb @ np.array(GRAY_WEIGHTS)[:, None]
+        return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+
+    def object_colours(self, grayscale: bool) -> np.ndarray:
+        """Pixel value of each object kind's faces under this light, (kinds, 3 faces, C) uint8."""
+        rgb = self.objects * self.gain * np.asarray(self.tint, np.float32)
+        rgb = rgb[:, None, :] * FACE_SHADES[None, :, None]
         if grayscale:
             rgb = rgb @ np.array(GRAY_WEIGHTS)[:, None]
         return np.clip(np.round(rgb), 0, 255).astype(np.uint8)

@@ -14,7 +14,7 @@ import numpy as np
 
 from racer_core import camera as cam
 from racer_core import track_math, vehicle
-from racer_core.scenery import Look, Scenery
+from racer_core.scenery import OBJECT_KINDS, Look, Scenery
 from racer_core.track import Track
 from racer_core.vehicle import VehicleParams
 
@@ -70,6 +70,8 @@ class SimulatorControl(Protocol):
     def measure(self, car: int | None = None) -> np.ndarray: ...
 
     def set_look(self, car: int, look: Look, camera: cam.CameraConfig | None = None) -> None: ...
+
+    def set_objects(self, car: int, boxes: np.ndarray) -> None: ...
 
 
 class TrackProbe:
@@ -160,6 +162,14 @@ class Simulator:
         self._first_rows = np.zeros(num_cars, np.int64)
         self._luts = np.zeros((num_cars, 256, self.camera.channels), np.uint8)
         self._tables: list[cam.GroundTable] = [cam.ground_table(self.camera)] * num_cars
+        # what stands on the track, as each car's camera sees it (camera.render_boxes)
+        self.boxes = np.zeros((num_cars, 0, cam.BOX_COLUMNS))
+        self.box_counts = np.zeros(num_cars, np.int64)
+        self._mounts = np.tile(self.camera.mount(), (num_cars, 1))
+        self._object_colours = np.zeros((num_cars, len(OBJECT_KINDS), 3, self.camera.channels), np.uint8)
+        self._sky = np.zeros((num_cars, self.camera.height, self.camera.channels), np.uint8)
+        self._sky_dirty = np.zeros((num_cars, 4), np.int64)
+        self._depth = np.full(self.camera.shape[:2], np.inf)
         for car in range(num_cars):
             self.set_look(car, Look(), self.camera)
         self.probe = TrackProbe(track, num_cars, self.vehicle)
@@ -169,15 +179,20 @@ class Simulator:
         """The cars, their cameras and looks and the last pictures (the track and scenery do not
         change): copies, for a resume that continues exactly."""
         arrays = {"state": self.state, "commands": self.commands, "frames": self.frames, "time": self.time,
-                  "rows": self._rows, "first_rows": self._first_rows, "luts": self._luts}
+                  "rows": self._rows, "first_rows": self._first_rows, "luts": self._luts, "boxes": self.boxes,
+                  "box_counts": self.box_counts, "mounts": self._mounts, "object_colours": self._object_colours,
+                  "sky": self._sky, "sky_dirty": self._sky_dirty}
         return {**{k: v.copy() for k, v in arrays.items()}, "tables": list(self._tables),
                 "probe": self.probe.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         for name, array in (("state", self.state), ("commands", self.commands), ("frames", self.frames),
                             ("time", self.time), ("rows", self._rows), ("first_rows", self._first_rows),
-                            ("luts", self._luts)):
+                            ("luts", self._luts), ("box_counts", self.box_counts), ("mounts", self._mounts),
+                            ("object_colours", self._object_colours), ("sky", self._sky),
+                            ("sky_dirty", self._sky_dirty)):
             array[...] = state[name]  # in place: compiled kernels may hold the arrays
+        self.boxes = state["boxes"].copy()
         self._tables = list(state["tables"])
         self.probe.load_state_dict(state["probe"])
 
@@ -202,11 +217,25 @@ class Simulator:
             if camera.shape != self.camera.shape:
                 raise ValueError(f"camera image shape {camera.shape} differs from the simulator's {self.camera.shape}")
             self._tables[car] = cam.ground_table(camera)
+            self._mounts[car] = camera.mount()
         table = self._tables[car]
         self._rows[car] = table.rows
         self._first_rows[car] = table.first_ground_row
         self._luts[car] = look.texel_lut(self.camera.grayscale)
-        cam.paint_sky(self.frames[car], table, look.sky_rows(table.sky, self.camera.grayscale))
+        self._object_colours[car] = look.object_colours(self.camera.grayscale)
+        self._sky[car] = look.sky_rows(table.sky, self.camera.grayscale)
+        cam.paint_sky(self.frames[car], table, self._sky[car])
+
+    def set_objects(self, car: int, boxes: np.ndarray) -> None:
+        """What stands on the track in this car's view from now on: (K, BOX_COLUMNS) rows (see
+        camera.render_boxes); each car has its own, as each drives its own episode."""
+        boxes = np.asarray(boxes, np.float64).reshape(-1, cam.BOX_COLUMNS)
+        if len(boxes) > self.boxes.shape[1]:
+            grown = np.zeros((self.num_cars, len(boxes), cam.BOX_COLUMNS))
+            grown[:, : self.boxes.shape[1]] = self.boxes
+            self.boxes = grown
+        self.boxes[car, : len(boxes)] = boxes
+        self.box_counts[car] = len(boxes)
 
     # ------------------------------------------------------------------------------ running
     def step(self, commands: np.ndarray) -> None:
@@ -224,6 +253,9 @@ class Simulator:
         s = self.scenery
         cam.render(self.frames, self.state, self._rows, self._first_rows, self._tiles, s.texels.shape, s.origin,
                    s.resolution, self._luts)
+        if self.box_counts.any() or (self._sky_dirty[:, 1] > self._sky_dirty[:, 0]).any():
+            cam.render_boxes(self.frames, self.state, self._mounts, self.boxes, self.box_counts,
+                             self._object_colours, self._first_rows, self._sky, self._sky_dirty, self._depth)
         return self.frames
 
     def measure(self, car: int | None = None) -> np.ndarray:

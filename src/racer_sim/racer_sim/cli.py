@@ -122,17 +122,20 @@ def _sweep(args) -> int:
     return 0
 
 
-def _add_train_options(parser: argparse.ArgumentParser) -> None:
-    """racer train's arguments, one per training option (racer_agent.training.options)."""
-    from racer_agent.training.options import OPTIONS
+def _add_train_options(parser: argparse.ArgumentParser, only_race: bool = False) -> None:
+    """racer train's arguments, one per training option (racer_agent.training.options); `only_race`:
+    the race type and objects only (racer evaluate's, "default" then meaning the model's own)."""
+    from racer_agent.training.options import OPTIONS, RACE_OPTIONS
 
-    for o in OPTIONS:
+    for o in RACE_OPTIONS if only_race else OPTIONS:
         if o.kind is bool:
             parser.add_argument(o.flag, action="store_true", help=o.help)
             continue
         extra: dict = {"action": "append"} if o.name == "track" else {}
         parser.add_argument(o.flag, type=o.kind, choices=o.choices or None, help=f"{o.help} (default: {o.unset_means})",
                             metavar=o.name.upper() if not o.choices else None, **extra)
+    if only_race:
+        return
     parser.add_argument("--tracks", dest="tracks_file", metavar="FILE",
                         help="a text file of tracks, one per line (# comments), added to --track")
 
@@ -178,9 +181,12 @@ def _sim(args) -> int:
 
 def _evaluate(args) -> int:
     from racer_agent.evaluation.report import evaluate_as_trained
+    from racer_agent.training.options import RACE_OPTIONS, race_overrides
 
+    race = race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS})
     reports = evaluate_as_trained(args.model, tracks=args.track, direction=args.direction, laps=args.laps,
-                                  penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video)
+                                  penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video,
+                                  race=race, crash_penalty_seconds=args.crash_penalty_seconds)
     if args.json:
         print(json.dumps({"evaluations": reports}))
         return 0
@@ -188,7 +194,8 @@ def _evaluate(args) -> int:
         print(f"{report['track']} {report['direction']}:")
         for i, lap in enumerate(report["laps"]):
             print(f"  lap {i + 1}: {'completed' if lap['completed'] else 'not completed'} {lap['progress']:.0f} %, "
-                  f"{lap['lap_time_s']:.2f} s, off track {lap['off_track']}, reversed {lap['reversed']}, "
+                  f"{lap['lap_time_s']:.2f} s, off track {lap['off_track']}, crashes {lap['crashed']}, "
+                  f"reversed {lap['reversed']}, "
                   f"immobilized {lap['immobilized']}")
         print(f"  completed {report['completed_laps']}/{len(report['laps'])}, mean {report['mean_lap_time_s']} s, "
               f"best {report['best_lap_time_s']} s, reference {report['reference_lap_time_s']} s "
@@ -285,6 +292,7 @@ def _gazebo_world(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from racer_agent.env.episode import DIRECTIONS
+    from racer_core.objects import COLLISION_PENALTY
 
     parser = argparse.ArgumentParser(prog="racer", description="DeepRacer-style camera racing: tracks, sim, training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -347,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="way round (default: the one it was trained in; alternate: both)")
     ev.add_argument("--laps", type=int, default=3)
     ev.add_argument("--penalty-seconds", type=float, default=2.0, help="off-track reset penalty")
+    ev.add_argument("--crash-penalty-seconds", type=float, default=COLLISION_PENALTY,
+                    help="crash reset penalty (with --penalty-seconds resets on)")
+    _add_train_options(ev, only_race=True)
     ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png (a folder per track and "
                     "direction when several; default: a new folder in the model's evaluation/)")
     ev.add_argument("--video", help="MP4 of the camera and top-down views of the first lap")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 IN_PROGRESS = "in_progress"
 LAP_COMPLETE = "lap_complete"
 OFF_TRACK = "off_track"
+CRASHED = "crashed"  # ran into an obstacle or a bot car (object avoidance, head-to-bot)
 REVERSED = "reversed"
 IMMOBILIZED = "immobilized"
 TIME_UP = "time_up"
@@ -65,8 +66,11 @@ class EpisodeTracker:
         self.backwards_steps = self.still_steps = 0
         self.last_xy = xy
 
-    def recovered(self, along: float, xy: tuple[float, float]) -> None:
-        """The car was put back on the road mid-episode: keep its progress, forget its streaks."""
+    def recovered(self, along: float, xy: tuple[float, float], count_move: bool = False) -> None:
+        """The car was put back on the road mid-episode: keep its progress (or, `count_move`, move it
+        with the car: put back behind an obstacle, it has that far again to go), forget its streaks."""
+        if count_move:
+            self.covered += self._wrap(along - self.last_along)
         self.last_along = along
         self.last_xy = xy
         self.backwards_steps = self.still_steps = 0
@@ -105,12 +109,15 @@ class EpisodeTracker:
             return self.covered >= self.track_length
         return self.start_along + self.covered >= self.track_length - 1e-6  # the front point stops at the end
 
-    def status(self, wheels_on_road: int) -> str:
-        """DeepRacer's order: a finished lap wins over anything else that happened on that step."""
+    def status(self, wheels_on_road: int, crashed: bool = False) -> str:
+        """DeepRacer's order: a finished lap wins over anything else that happened on that step, then
+        off track, crashed, reversed, immobilized."""
         if self.finished:
             return LAP_COMPLETE
         if wheels_on_road == 0:
             return OFF_TRACK
+        if crashed:
+            return CRASHED
         if self.backwards_steps >= PATIENCE_STEPS:
             return REVERSED
         if self.still_steps >= PATIENCE_STEPS:

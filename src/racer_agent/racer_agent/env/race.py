@@ -1,4 +1,8 @@
-"""A time trial for N cars at once: the embedded simulator plus DeepRacer's rules and rewards.
+"""A race for N cars at once: the embedded simulator plus DeepRacer's rules and rewards.
+
+A time trial, or with `RaceConfig.objects` an object-avoidance or head-to-bot race: each car drives
+its own episode with its own obstacles and bots (`racer_core.objects_on_track`), sees them in its
+camera, crashes into them and gets their reward params.
 
 `TimeTrialEnv` (one car) and `TimeTrialVectorEnv` (many cars, one batched render) are thin
 Gymnasium faces over this class, so both follow exactly the same rules.
@@ -20,6 +24,8 @@ from racer_agent.env.reward_params import ParamsBuilder
 from racer_core import simulator as sim_cols
 from racer_core.builtin_tracks import load as load_track
 from racer_core.camera import CameraConfig, camera_from
+from racer_core.objects import RESET_BEHIND, RaceObjects
+from racer_core.objects_on_track import ObjectsOnTrack
 from racer_core.scenery import Look
 from racer_core.simulator import Simulator, SimulatorControl
 from racer_core.topdown import TopDownView
@@ -43,6 +49,10 @@ class RaceConfig:
     round_robin_advance: float = 0.05  # fraction of the track the start moves per episode
     start_offset: float = 0.0  # fraction of the track added to every round-robin start (spreads one-car envs)
     randomize: bool = False  # per-episode domain randomisation of the look and camera mount
+    objects: object = None  # RaceObjects, or a dict of its keys (race_type, number_of_obstacles, ...); None: time trial
+
+    def race_objects(self) -> RaceObjects:
+        return self.objects if isinstance(self.objects, RaceObjects) else RaceObjects.from_dict(self.objects)
 
     def camera_config(self) -> CameraConfig:
         if isinstance(self.camera, CameraConfig):
@@ -78,6 +88,12 @@ class Race:
         self.reward_functions = [self.reward_function.for_one_car() for _ in range(num_cars)]
         self.sim: SimulatorControl = (simulator or Simulator)(self.track, num_cars, self.camera)
         self.params = ParamsBuilder(self.track)
+        self.race_objects = config.race_objects()
+        self.race_objects.check(self.track.length)
+        # each car's own obstacles and bots (none in a time trial)
+        self.objects = ([ObjectsOnTrack(self.race_objects, self.track) for _ in range(num_cars)]
+                        if self.race_objects.any else [])
+        self.hit = np.full(num_cars, -1)  # the object each car ran into at its last judged step, or -1
         self.trackers = [EpisodeTracker(self.track.length, self.track.closed) for _ in range(num_cars)]
         self.reversed = np.zeros(num_cars, bool)
         self.episodes = np.zeros(num_cars, np.int64)  # episodes started per car
@@ -92,6 +108,7 @@ class Race:
         return copy.deepcopy({"reversed": self.reversed, "episodes": self.episodes, "sim_time": self.sim_time,
                               "rng": self.rng, "trackers": self.trackers,
                               "rewards": [f.state_dict() for f in self.reward_functions],
+                              "objects": [o.state_dict() for o in self.objects], "hit": self.hit,
                               "sim": self.sim.state_dict()})
 
     def load_state_dict(self, state: dict) -> None:
@@ -102,6 +119,9 @@ class Race:
         self.rng, self.trackers = state["rng"], state["trackers"]
         for f, saved in zip(self.reward_functions, state["rewards"], strict=True):
             f.load_state_dict(saved)
+        for o, saved in zip(self.objects, state.get("objects", []), strict=True):
+            o.load_state_dict(saved)
+        self.hit[...] = state.get("hit", -1)
         self.sim.load_state_dict(state["sim"])
 
     def limit_speed(self, top_speed: float | None) -> None:
@@ -129,7 +149,13 @@ class Race:
         if not self.track.closed:
             start_fraction = min(start_fraction, 0.9)
         start = start_fraction * self.track.length
-        self._place(car, start)
+        lateral = 0.0
+        if self.objects:
+            self.objects[car].reset(self.rng, reverse)
+            lateral = self.objects[car].start_lateral(start)
+            self.sim.set_objects(car, self.objects[car].boxes())
+        self._place(car, start, lateral)
+        self.hit[car] = -1
         if cfg.randomize:
             self.sim.set_look(car, Look.random(self.rng), self.camera.jittered(self.rng))
         m = self.sim.measure(car)
@@ -149,9 +175,31 @@ class Race:
         m = self.sim.measure(car)
         tracker.recovered(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
 
-    def _place(self, car: int, driving: float) -> None:
-        """On the centre line at a driving-direction distance from the start line, facing the way of travel."""
-        self.sim.place(car, *self.track.pose_at(driving, bool(self.reversed[car])))
+    def recover_from_crash(self, car: int, penalty_seconds: float) -> None:
+        """DeepRacer's evaluation reset after a crash (the caller adds the time penalty): the car waits
+        out the penalty while the bots drive on; after an obstacle it is put RESET_BEHIND metres
+        before it on the other lane (its progress goes back with it), after a bot it stays put."""
+        objects, k = self.objects[car], int(self.hit[car])
+        objects.advance(penalty_seconds)
+        self.sim.set_objects(car, objects.boxes())
+        if k < 0 or k >= objects.n_obstacles:
+            return
+        along = objects.along[k] - RESET_BEHIND
+        self._place(car, along % self.track.length if self.track.closed else max(along, 0.0), -objects.lateral[k])
+        m = self.sim.measure(car)
+        self.trackers[car].recovered(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]),
+                                     count_move=True)
+        self.hit[car] = -1
+
+    def _place(self, car: int, driving: float, lateral: float = 0.0) -> None:
+        """At a driving-direction distance from the start line, facing the way of travel: on the centre
+        line, or with `lateral` +-1 on the inner / outer lane."""
+        reverse = bool(self.reversed[car])
+        if lateral and self.objects:
+            x, y, yaw = self.objects[car].lanes[reverse].poses(np.array([driving]), np.array([lateral]))[0]
+            self.sim.place(car, float(x), float(y), float(yaw))
+        else:
+            self.sim.place(car, *self.track.pose_at(driving, reverse))
 
     def _driving_along(self, car: int, m: np.ndarray) -> float:
         return self.params.driving_distance(m[sim_cols.DIST_ALONG], bool(self.reversed[car]))
@@ -164,11 +212,16 @@ class Race:
         """
         steer_deg, speed = self.actions.command(action)
         tracker = self.trackers[car]
-        tracker.update(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+        driving = self._driving_along(car, m)
+        tracker.update(driving, (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         params = self.params.build(m, self.sim.state[car], steer_deg, speed, tracker.progress, tracker.steps,
                                    bool(self.reversed[car]), float(self.sim_time[car]))
+        if self.objects:
+            objects, pose = self.objects[car], self.sim.state[car, :3]
+            self.hit[car] = objects.collide(pose, driving)
+            params.update(objects.params(driving, pose, self.camera), is_crashed=bool(self.hit[car] >= 0))
         reward = self.reward_functions[car](params)
-        status = tracker.status(int(m[sim_cols.WHEELS_ON]))
+        status = tracker.status(int(m[sim_cols.WHEELS_ON]), crashed=bool(self.hit[car] >= 0))
         if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
             status = episode.TIME_UP
         return reward, status, params, (steer_deg, speed)
@@ -179,6 +232,10 @@ class Race:
         self.sim_time += self.sim.vehicle.dt
         for car in range(self.num_cars):
             self.paths[car].append((float(self.sim.state[car, 0]), float(self.sim.state[car, 1])))
+        for car, objects in enumerate(self.objects):
+            if objects.n_bots:
+                objects.advance(self.sim.vehicle.dt)
+                self.sim.set_objects(car, objects.boxes())
 
     def close(self) -> None:
         close = getattr(self.sim, "close", None)
@@ -192,4 +249,4 @@ class Race:
         """Bird's-eye RGB picture of the track, the cars and their paths this episode."""
         if self._view is None:
             self._view = TopDownView(self.sim.scenery)
-        return self._view.draw(self.sim.state, self.paths)
+        return self._view.draw(self.sim.state, self.paths, self.objects[0].boxes() if self.objects else None)

@@ -16,9 +16,10 @@ import numpy as np
 from racer_agent.env import episode
 from racer_agent.env.race import Race
 from racer_core import vehicle
+from racer_core.objects import COLLISION_PENALTY
 
 Policy = Callable[[np.ndarray], np.ndarray]  # frames (B, H, W, C) uint8 -> actions (B,) or (B, 2)
-MISTAKES = (episode.OFF_TRACK, episode.REVERSED, episode.IMMOBILIZED)
+MISTAKES = (episode.OFF_TRACK, episode.CRASHED, episode.REVERSED, episode.IMMOBILIZED)
 MAX_RESETS_PER_LAP = 20
 SLOWEST_LAP_SPEED = 0.3  # m/s: a lap slower than this on average is abandoned
 
@@ -29,6 +30,7 @@ class LapResult:
     lap_time_s: float  # sim seconds including penalties (up to the end of the attempt if not completed)
     progress: float  # percent
     off_track: int = 0
+    crashed: int = 0
     reversed: int = 0
     immobilized: int = 0
     status: str = episode.IN_PROGRESS  # how the attempt ended
@@ -48,12 +50,15 @@ class LapResult:
 
 def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds: float | None = None,
                record_frames: bool = False, record_top_down: bool = False,
-               consecutive: int = 1, reverse: bool = False) -> tuple[list[LapResult], list]:
+               consecutive: int = 1, reverse: bool = False,
+               crash_penalty_seconds: float = COLLISION_PENALTY) -> tuple[list[LapResult], list]:
     """`consecutive` laps per car of `race` (which needs len(starts) cars), all cars driven at once.
 
     Laps after a car's first are flying laps of one continuous run, each timed from one crossing of
     the line to the next, as the DeepRacer console times an evaluation; a lap that ends in a mistake
-    without resets ends that car's run. `reverse`: every car drives the track the other way round.
+    without resets ends that car's run. With `penalty_seconds` (resets allowed) an off-track costs
+    that and a crash `crash_penalty_seconds` (the reference's separate collision penalty), the car
+    put back as DeepRacer's evaluation does. `reverse`: every car drives the track the other way round.
     Returns the laps (car by car, in order) and, with
     `record_top_down`, the bird's-eye pictures of every step.
     """
@@ -106,9 +111,13 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
                 close_lap(car, status)
             elif status in MISTAKES:
                 setattr(lap, status, getattr(lap, status) + 1)  # the statuses name the counters
-                resets = lap.off_track + lap.reversed + lap.immobilized
+                resets = lap.off_track + lap.crashed + lap.reversed + lap.immobilized
                 if penalty_seconds is None or resets > MAX_RESETS_PER_LAP:
                     close_lap(car, status)
+                elif status == episode.CRASHED:
+                    lap.lap_time_s += crash_penalty_seconds
+                    race.recover_from_crash(car, crash_penalty_seconds)
+                    commands[car] = 0.0
                 else:
                     lap.lap_time_s += penalty_seconds
                     race.recover_car(car)
@@ -147,6 +156,7 @@ def summarise(laps: list[LapResult], reference=None) -> dict:
         "mean_lap_time_s": round(mean, 3) if mean is not None else None,
         "best_lap_time_s": round(min(times), 3) if times else None,
         "off_track_count": int(sum(lap.off_track for lap in laps)),
+        "crash_count": int(sum(lap.crashed for lap in laps)),
         "reference_lap_time_s": round(reference_lap_time_s, 3) if reference_lap_time_s else None,
     }
     out["reference_flying_lap_time_s"] = round(reference.flying_time_s, 3) if reference is not None else None

@@ -14,13 +14,14 @@ from pathlib import Path
 from racer_agent.env.actions import ActionSpace, ActionSpaceError
 from racer_core.builtin_tracks import DEFAULT_TRACK
 from racer_core.camera import CameraConfig
+from racer_core.objects import RaceObjects
 from racer_core.scenery import GRAY_WEIGHTS
 from racer_inference.model import METADATA_FILE as FILENAME
 from racer_inference.model import MetadataError, read_metadata  # one error type for both sides
 
 
 def build(actions: ActionSpace, network: str, camera: CameraConfig, tracks: list[str] | None = None,
-          direction: str = "forward") -> dict:
+          direction: str = "forward", race: dict | None = None) -> dict:
     meta = {
         **actions.to_metadata(),
         "sensor": ["FRONT_FACING_CAMERA"],
@@ -39,7 +40,8 @@ def build(actions: ActionSpace, network: str, camera: CameraConfig, tracks: list
                    else "mean (steering, speed) in [-1, 1], rescaled linearly to the ranges"},
         "control_hz": 15,
         # what the model was trained on: `racer evaluate` and `racer drive` judge it there by default
-        "trained_on": {"tracks": [_portable(t) for t in tracks or [DEFAULT_TRACK]], "direction": direction},
+        "trained_on": {"tracks": [_portable(t) for t in tracks or [DEFAULT_TRACK]], "direction": direction,
+                       "race": RaceObjects.from_dict(race).to_dict()},
     }
     return meta
 
@@ -53,6 +55,14 @@ def trained_on(meta: dict, run_config: dict | None = None) -> tuple[list[str], s
     config = run_config or {}
     track = config.get("track") or DEFAULT_TRACK
     return (list(track) if isinstance(track, list) else [track]), config.get("direction", "forward")
+
+
+def trained_race(meta: dict, run_config: dict | None = None) -> dict:
+    """The race type and objects a model was trained with ({}: a time trial), as `trained_on`."""
+    record = meta.get("racer", {}).get("trained_on")
+    if record and "race" in record:
+        return dict(record["race"])
+    return dict((run_config or {}).get("race") or {})
 
 
 def _portable(track: str) -> str:

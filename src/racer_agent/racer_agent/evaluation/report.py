@@ -23,6 +23,7 @@ from racer_agent.evaluation import model_metadata, policy
 from racer_agent.evaluation.laps import drive_laps, summarise
 from racer_agent.training.run_directory import RunDirectory
 from racer_core.builtin_tracks import load as load_track
+from racer_core.objects import COLLISION_PENALTY, RaceObjects
 from racer_core.plotting import save_driven_lines
 from racer_core.racing_line import ReferenceLapError, reference_lap
 
@@ -31,11 +32,13 @@ DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC use
 
 def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, direction: str | None = None,
                         laps: int = 3, penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
-                        video: str | Path | None = None) -> list[dict]:
+                        video: str | Path | None = None, race: dict | None = None,
+                        crash_penalty_seconds: float = COLLISION_PENALTY) -> list[dict]:
     """An evaluation per track and direction, by default those the model was trained on (its
     metadata's `trained_on`; alternate: both ways round). Each is written to a folder of its own:
     under `out_dir` (named for its track and direction when there are several), else a new one in
-    the model's `evaluation/`, so no evaluation overwrites another."""
+    the model's `evaluation/`, so no evaluation overwrites another. The race (type, obstacles, bots)
+    is the one it trained in, with `race`'s keys over it."""
     source = Path(source)
     trained_tracks, trained_direction = model_metadata.trained_on(policy.load(source).metadata, _run_config(source))
     judged = [(t, reverse) for t in (tracks or trained_tracks)
@@ -46,13 +49,15 @@ def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, dir
         folder = (Path(out_dir) / name if len(judged) > 1 else Path(out_dir)) if out_dir else None
         clip = Path(video).with_name(f"{Path(video).stem}-{name}{Path(video).suffix}") \
             if video and len(judged) > 1 else video
-        reports.append(evaluate(source, track, laps, penalty_seconds, folder, clip, reverse))
+        reports.append(evaluate(source, track, laps, penalty_seconds, folder, clip, reverse, race,
+                                crash_penalty_seconds))
     return reports
 
 
 def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
              penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
-             video: str | Path | None = None, reverse: bool | None = None) -> dict:
+             video: str | Path | None = None, reverse: bool | None = None, race: dict | None = None,
+             crash_penalty_seconds: float = COLLISION_PENALTY) -> dict:
     """One evaluation: `laps` laps of one track one way round (by default the model's first
     trained track, in its trained direction; alternate: forward first)."""
     source = Path(source)
@@ -61,14 +66,18 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     trained_tracks, trained_direction = model_metadata.trained_on(meta, _run_config(source))
     reverse = evaluated_reversals(trained_direction)[0] if reverse is None else reverse
     track = load_track(track or trained_tracks[0])
+    objects = RaceObjects.from_dict({**model_metadata.trained_race(meta, _run_config(source)), **(race or {})})
     reward = source / "reward_function.py"
     race = Race(RaceConfig(track=track, reward_function=reward if reward.is_file() else None,
-                           action_space=meta, camera=model_metadata.camera_of(meta), start="start_line"),
+                           action_space=meta, camera=model_metadata.camera_of(meta), start="start_line",
+                           objects=objects),
                 num_cars=1 if track.closed else laps)  # an open track: one run per lap
+    race.seed(0)  # randomised obstacles: the same layouts every time this model is evaluated
     consecutive = laps if race.num_cars == 1 else 1
     results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
                                    record_frames=video is not None, record_top_down=video is not None,
-                                   consecutive=consecutive, reverse=reverse)
+                                   consecutive=consecutive, reverse=reverse,
+                                   crash_penalty_seconds=crash_penalty_seconds)
     try:
         reference = reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed)
     except ReferenceLapError as exc:  # the laps stand without a yardstick; say why it is missing
@@ -76,7 +85,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
         print(f"racer: warning: no reference lap for {race.track.name}: {exc}", file=sys.stderr)
     direction = "reverse" if reverse else "forward"
     summary = {"model": str(source), "track": race.track.name, "direction": direction,
-               "penalty_seconds": penalty_seconds, **summarise(results, reference)}
+               "race": objects.to_dict(), "penalty_seconds": penalty_seconds,
+               "crash_penalty_seconds": crash_penalty_seconds, **summarise(results, reference)}
     out_dir = Path(out_dir) if out_dir else new_evaluation_folder(source, _folder_name(race.track.name, reverse))
     out_dir.mkdir(parents=True, exist_ok=True)
     summary["folder"] = str(out_dir)
@@ -84,8 +94,9 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     title = (f"{race.track.name} {direction}: {summary['completed_laps']}/{laps} laps, mean "
              f"{summary['mean_lap_time_s'] or '-'} s (reference {summary['reference_lap_time_s'] or '-'} s)")
     lines = [(lap.path, lap.speeds) for lap in results]
+    boxes = race.objects[0].boxes() if race.objects else None
     summary["driven_lines"] = str(save_driven_lines(race.track, lines, out_dir / "driven_lines.png", title,
-                                                    vmax=race.actions.max_speed))
+                                                    vmax=race.actions.max_speed, boxes=boxes))
     if video is not None:
         camera = [frame for lap in results for frame in (lap.frames or [])]
         summary["video"] = str(write_video(camera, top_down, Path(video)))

@@ -18,6 +18,7 @@ import yaml
 
 from racer_agent.env.episode import DIRECTIONS
 from racer_agent.training.architectures import ARCHITECTURES
+from racer_core.objects import DRFC_NAMES, ObjectsError, RaceObjects
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 LOSS_TYPES = ("huber", "mean squared error")
@@ -74,6 +75,7 @@ class TrainConfig:
     actions: Any = None  # model_metadata.json path or its action_space; None = racer's default
     camera: Any = "deepracer_car"  # camera preset name or dict of CameraConfig fields
     randomize: bool = False  # per-episode domain randomisation of the pictures
+    race: dict = field(default_factory=dict)  # race type and objects (objects.RaceObjects keys); {}: time trial
     max_steps: int = 2000  # per training episode (truncation, bootstrapped)
     speed_curriculum: bool = True  # training cars start capped at 2 m/s, raised as they lap (curriculum.py)
     network: str = "RACER_SMALL"  # a name in architectures.ARCHITECTURES (model_metadata.json's neural_network)
@@ -120,6 +122,15 @@ class TrainConfig:
                               f"{self.workers * len(self.tracks)} cars, got num_cars {self.num_cars}")
         if self.sim not in ("embedded", "ros", "gazebo"):
             raise ConfigError(f"sim must be embedded, ros or gazebo, got {self.sim!r}")
+        try:
+            objects = RaceObjects.from_dict(self.race)
+            objects.check()
+            self.race = objects.to_dict()  # one spelling and type per key, as a run records it
+        except ObjectsError as exc:
+            raise ConfigError(f"race: {exc}") from exc
+        if objects.any and self.sim != "embedded":
+            raise ConfigError(f"a {objects.race_type} race with objects needs the embedded simulator for now, "
+                              f"not sim {self.sim}")
         if self.sim == "ros" and self.randomize:
             raise ConfigError("with sim ros the simulator nodes randomise: set their `randomize` parameter")
         if self.sim == "gazebo":
@@ -131,7 +142,7 @@ class TrainConfig:
     def race_options(self) -> dict:
         """The task every car of this run drives (RaceConfig fields), training, evaluation and SB3 peer alike."""
         return dict(reward_function=self.reward, action_space=self.actions, camera=self.camera,
-                    max_steps=self.max_steps)
+                    max_steps=self.max_steps, objects=RaceObjects.from_dict(self.race))
 
     @property
     def tracks(self) -> list[str]:
@@ -193,12 +204,28 @@ def _apply_model_metadata(data: dict, network_given: str | None) -> None:
 def _read(path: Path) -> dict:
     try:
         text = path.read_text()
+        if path.suffix == ".env":
+            return _read_run_env(text)
         data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
     except (OSError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read configuration ({exc})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: configuration must be a mapping, got {type(data).__name__}")
     return data
+
+
+def _read_run_env(text: str) -> dict:
+    """deepracer-for-cloud's run.env: KEY=VALUE lines. Its race keys (DR_RACE_TYPE, DR_OA_*,
+    DR_H2B_*) are read; the rest describe DRfC's own set-up (S3, Docker, world names) and are left."""
+    race = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "=" not in line:
+            continue
+        key, value = (part.strip() for part in line.split("=", 1))
+        if key.upper() in DRFC_NAMES:
+            race[key.upper()] = value.strip("'\"")
+    return {"race": race}
 
 
 def _merge(data: dict, update: dict, source: str) -> None:
@@ -216,6 +243,11 @@ def _merge(data: dict, update: dict, source: str) -> None:
             if unknown:
                 raise ConfigError(f"{source}: unknown hyperparameters {sorted(unknown)}")
             hp.update({k: v for k, v in value.items() if k in hp_names})
+        elif key == "race" or key in DRFC_NAMES:  # race keys add to those already given
+            race = dict(data.get("race") or {})
+            for k, v in (value if key == "race" else {key: value}).items():
+                race[DRFC_NAMES.get(k.upper(), k.lower())] = v  # one spelling per key: the later one wins
+            data["race"] = {k: v for k, v in race.items() if v is not None}
         elif key in known:
             data[key] = value
         else:

@@ -19,6 +19,7 @@ from typing import Any
 from racer_agent.env.episode import DIRECTIONS
 from racer_agent.training.architectures import ARCHITECTURES
 from racer_agent.training.config import load as default_config
+from racer_core.objects import RACE_TYPES
 
 SIMULATORS = ("embedded", "ros", "gazebo")
 LIVE_SIMULATORS = ("ros", "gazebo")  # one simulator node or Gazebo world per car: one car unless told
@@ -58,6 +59,26 @@ class Option:
         return None
 
 
+# The race type and its objects: the racer names of the reference's keys (config "race", run.env's
+# DR_OA_* / DR_H2B_*), offered by racer train and racer evaluate alike. The keys' meanings and
+# defaults are racer_core.objects.RaceObjects'.
+RACE_OPTIONS = (
+    Option("race", str, "race type (object_avoidance: 6 boxes unless --obstacles; head_to_bot: 3 bot cars unless "
+           "--bots)", key="race.race_type", choices=RACE_TYPES, unset_means="the config's (time_trial)"),
+    Option("obstacles", int, "obstacles on the track (number_of_obstacles)", key="race.number_of_obstacles",
+           minimum=0, unset_means="the race type's"),
+    Option("randomize_obstacles", bool, "new obstacle places every episode (randomize_obstacle_locations)",
+           key="race.randomize_obstacle_locations"),
+    Option("obstacle_positions", str, "obstacles at 'fraction,lane;...' (lane -1 outer, 1 inner; object_positions)",
+           key="race.object_positions", unset_means="evenly spaced"),
+    Option("bots", int, "bot cars on the track (number_of_bot_cars)", key="race.number_of_bot_cars", minimum=0,
+           unset_means="the race type's"),
+    Option("bot_speed", float, "bot cars' speed, m/s along the centre line (bot_car_speed)",
+           key="race.bot_car_speed", minimum=1e-9, unset_means="0.2"),
+    Option("lane_change", bool, "bot cars change lanes (is_lane_change)", key="race.is_lane_change"),
+)
+
+
 def _options() -> tuple[Option, ...]:
     defaults = default_config()  # quoted, never copied: configs/default.json stays the one source
     return (
@@ -91,6 +112,7 @@ def _options() -> tuple[Option, ...]:
                minimum=0, unset_means="none, and Ray is not imported"),
         Option("ray_address", str, "with workers: the Ray cluster to join (HOST:PORT, or auto for the one "
                "`ray start` began here)", key="ray_address", unset_means="a private one in this process"),
+        *RACE_OPTIONS,
         Option("out", str, "run directory", unset_means="runs/<date-time>"),
         Option("resume", str, "continue the run in this directory from its latest checkpoint",
                unset_means="a new run"),
@@ -117,12 +139,21 @@ def to_ros(values: dict) -> dict:
     return out
 
 
+def race_overrides(values: dict) -> dict | None:
+    """The race keys given among option values (None: none given). A flag left off is not given,
+    so a config's `randomize_obstacle_locations: true` survives a command line without the flag."""
+    race = {o.key.split(".", 1)[1]: values.get(o.name) for o in RACE_OPTIONS}
+    race = {k: v for k, v in race.items() if v is not None and v is not False}
+    return race or None
+
+
 def session_arguments(values: dict) -> dict:
     """Option values (None: not given) -> `train_and_report`'s arguments: the TrainConfig overrides
     and the session's own (config file, out, resume, quiet)."""
     if values.get("ray_address") and not values.get("workers"):
         raise ValueError("ray_address needs workers: the rollout actors to start on that cluster")
-    overrides = {o.key: values.get(o.name) for o in OPTIONS if o.key is not None}
+    overrides = {o.key: values.get(o.name) for o in OPTIONS if o.key is not None and "." not in o.key}
+    overrides["race"] = race_overrides(values)
     track = overrides["track"]
     if isinstance(track, str) and "," in track:
         overrides["track"] = [t.strip() for t in track.split(",") if t.strip()]

@@ -52,7 +52,8 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
     for report in evaluate_as_trained(run.root, laps=3, out_dir=run.final_evaluation):
         print(f"evaluation ({report['track']} {report['direction']}): {report['completed_laps']}/3 laps, "
               f"mean lap {report['mean_lap_time_s']} s, reference {report['reference_lap_time_s']} s, "
-              f"lap / reference {report['lap_time_over_reference']}, off track {report['off_track_count']}")
+              f"lap / reference {report['lap_time_over_reference']}, off track {report['off_track_count']}, "
+              f"crashes {report['crash_count']}")
     exported = export(run.root, run.model)
     print(f"run directory: {run.root}\n  model (ONNX):  {exported['model']}\n"
           f"  checkpoints:   {run.checkpoints}\n  plots:         {run.plots}\n"

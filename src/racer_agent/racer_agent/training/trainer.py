@@ -101,7 +101,8 @@ class Trainer:
         self.model = build_model(config.network, camera.shape, self.actions)
         self.rollouts = self._rollouts()
         self.optimizer = ppo.make_optimizer(self.model, self.hp)
-        self.metadata = model_metadata.build(self.actions, config.network, camera, config.tracks, config.direction)
+        self.metadata = model_metadata.build(self.actions, config.network, camera, config.tracks, config.direction,
+                                             config.race)
         self.progress = Progress()
         self._saved_cars = None  # the cars' state a resume continues from
         reward = Path(self.eval_race.reward_function.source or DEFAULT_REWARD_FILE)

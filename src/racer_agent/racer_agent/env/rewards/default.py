@@ -2,7 +2,8 @@
 
 Written as a DeepRacer reward function (it runs unchanged in the console). It pays for the ground
 actually covered since the last step rather than for the commanded speed: paying the command makes
-early policies pick the fastest action and run off the first corner. The small per-step cost is
+early policies pick the fastest action and run off the first corner. Leaving the road or running
+into an object ends the episode with a penalty instead. The small per-step cost is
 what makes a quicker lap worth more than a slow one, since a lap's progress pays the same either way.
 
 DeepRacer calls the function once per step for one car, so remembering the last progress in a
@@ -12,6 +13,7 @@ module-level variable is safe there; racer gives each simulated car its own copy
 REWARD_PER_METRE = 10.0
 STEP_COST = 0.1
 OFF_TRACK = -2.0
+CRASHED = -2.0  # ran into an obstacle or a bot car: the episode ends there, as off the road does
 
 _last = {"progress": 0.0}
 
@@ -23,5 +25,7 @@ def reward_function(params):
     _last["progress"] = params["progress"]
     if params["is_offtrack"]:
         return OFF_TRACK
+    if params["is_crashed"]:
+        return CRASHED
     metres = gained / 100.0 * params["track_length"]
     return float(REWARD_PER_METRE * metres - STEP_COST)

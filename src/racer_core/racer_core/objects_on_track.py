@@ -1,0 +1,255 @@
+"""One car's episode among objects: where the obstacles stand, how the bots drive, what the car hit
+and the object params its reward function sees. Pure numpy; a Race keeps one per car, since every
+car drives its own episode (cars do not see each other).
+
+Objects are listed in spawn order, obstacles then bots, as the reference lists them.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import numba as nb
+import numpy as np
+
+from racer_core.camera import CameraConfig
+from racer_core.objects import (
+    CAR_FOOTPRINT,
+    CAR_HEIGHT,
+    INNER,
+    OUTER,
+    START_CLEARANCE,
+    VIEW_FAR,
+    VIEW_NEAR,
+    Lanes,
+    RaceObjects,
+    _overlaps,
+    alternating,
+    rectangle_corners,
+    scattered,
+    spaced,
+)
+from racer_core.scenery import OBJECT_KINDS
+from racer_core.track import Track
+
+OBSTACLE, BOT = 0, 1
+
+
+class ObjectsOnTrack:
+    def __init__(self, config: RaceObjects, track: Track):
+        config.check(track.length)
+        self.config = config
+        self.track = track
+        self.lanes = {False: Lanes(track), True: Lanes(track.reversed())}
+        self.n_obstacles, self.n_bots = config.obstacles, config.bots
+        n = self.n_obstacles + self.n_bots
+        self.kinds = np.array([OBSTACLE] * self.n_obstacles + [BOT] * self.n_bots)
+        self.crash_sizes = np.array([config.crash_size()] * self.n_obstacles
+                                    + [CAR_FOOTPRINT] * self.n_bots).reshape(n, 2)
+        self.boxes_size = np.array([config.obstacle_box()] * self.n_obstacles
+                                   + [(*CAR_FOOTPRINT, CAR_HEIGHT)] * self.n_bots).reshape(n, 3)
+        self.box_kinds = np.array([config.obstacle_kind()] * self.n_obstacles
+                                  + [OBJECT_KINDS.index("bot_car")] * self.n_bots, float)
+        self.reversed = False
+        self.along = np.zeros(n)  # centre-line distance from the start line, driving direction
+        self.lateral = np.zeros(n)  # +1 inner lane, -1 outer, between during a lane change
+        self.poses = np.zeros((n, 3))
+        self._hits = np.zeros(n, np.bool_)
+        self._car_size = np.asarray(CAR_FOOTPRINT, float)
+        self._order, self._sorted_along, self._lists = np.zeros(0, np.int64), [], {}
+        # bots: where each began, its lane, and its lane-change clock
+        self._bot_start = np.zeros(self.n_bots)
+        self._bot_lane = np.zeros(self.n_bots)
+        self._change_at = np.zeros(self.n_bots)  # episode time its next lane change begins
+        self.elapsed = 0.0  # bot-driving seconds of this episode (paused time excluded)
+        self.pause_left = 0.0
+        self.bot_pauses = 0
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    # ---------------------------------------------------------------------------- episodes
+    def reset(self, rng: np.random.Generator, reversed_: bool) -> None:
+        """Lay out this episode's objects (fixed, given, or randomised as the config asks)."""
+        cfg, length = self.config, self.track.length
+        self.reversed = reversed_
+        if cfg.positions:
+            obstacles = np.array([f * length for f, _ in cfg.positions])
+            obstacle_lanes = np.array([lane for _, lane in cfg.positions], float)
+        else:
+            obstacles = spaced(self.n_obstacles, cfg.min_distance_between_obstacles, length)
+            obstacle_lanes = alternating(self.n_obstacles)
+            if cfg.randomize_obstacle_locations:
+                obstacles = scattered(obstacles, cfg.min_distance_between_obstacles,
+                                      cfg.min_distance_between_obstacles, length, rng)
+                obstacle_lanes = rng.choice([INNER, OUTER], self.n_obstacles).astype(float)
+        bots = spaced(self.n_bots, cfg.min_distance_between_bot_cars, length)
+        bot_lanes = alternating(self.n_bots)
+        if cfg.randomize_bot_car_locations:
+            bots = scattered(bots, cfg.min_distance_between_bot_cars, cfg.min_distance_between_bot_cars, length, rng)
+            bot_lanes = rng.choice([INNER, OUTER], self.n_bots).astype(float)
+        self._bot_start, self._bot_lane = bots, bot_lanes
+        self.elapsed, self.pause_left, self.bot_pauses = 0.0, 0.0, 0
+        self._change_at = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, self.n_bots)
+        self._rng = rng
+        self.along[: self.n_obstacles] = obstacles
+        self.lateral[: self.n_obstacles] = obstacle_lanes
+        self._move_bots()
+        if self.n_obstacles:
+            self.poses[: self.n_obstacles] = self.lanes[reversed_].poses(obstacles, obstacle_lanes)
+        self._describe()
+
+    def start_lateral(self, start_along: float) -> float:
+        """Where across the road the car starts: the centre line, or the lane away from an object
+        within START_CLEARANCE of its start (the nearest such object decides)."""
+        if not len(self):
+            return 0.0
+        gap = np.abs(self._wrapped(self.along - start_along))
+        k = int(np.argmin(gap))
+        return -float(np.sign(self.lateral[k]) or INNER) if gap[k] <= START_CLEARANCE else 0.0
+
+    # ------------------------------------------------------------------------------- motion
+    def advance(self, dt: float) -> None:
+        """The bots drive one control period (or wait out a penalty)."""
+        if not self.n_bots:
+            return
+        if self.pause_left > 0:
+            self.pause_left = self.pause_left - dt if self.pause_left - dt > 1e-9 else 0.0
+            return
+        self.elapsed += dt
+        self._move_bots()
+        self._describe()
+
+    def _move_bots(self) -> None:
+        if not self.n_bots:
+            return
+        cfg = self.config
+        bots = slice(self.n_obstacles, None)
+        along = self._bot_start + cfg.bot_car_speed * self.elapsed
+        lateral = self._bot_lane.copy()
+        ahead = lateral.copy()
+        if cfg.is_lane_change and cfg.bot_car_speed > 0:
+            duration = cfg.lane_change_distance / cfg.bot_car_speed
+            for k in range(self.n_bots):
+                while self.elapsed >= self._change_at[k] + duration:  # a change finished: the next is drawn
+                    self._bot_lane[k] = -self._bot_lane[k]
+                    self._change_at[k] += duration + self._rng.uniform(cfg.lower_lane_change_time,
+                                                                       cfg.upper_lane_change_time)
+                lateral[k] = self._lane_change(k, self.elapsed, duration)
+                ahead[k] = self._lane_change(k, self.elapsed + 0.05 / cfg.bot_car_speed, duration)
+        self.along[bots] = np.mod(along, self.track.length) if self.track.closed else along
+        self.lateral[bots] = lateral
+        self.poses[bots] = self.lanes[self.reversed].poses(along, lateral, ahead)
+
+    def _lane_change(self, k: int, t: float, duration: float) -> float:
+        """Lateral position of bot k at time t: an S-curve (smoothstep) from its lane to the other."""
+        u = min(max((t - self._change_at[k]) / duration, 0.0), 1.0)
+        s = u * u * (3.0 - 2.0 * u)
+        lane = self._bot_lane[k]
+        return lane + (-lane - lane) * s
+
+    # ------------------------------------------------------------------------------ crashes
+    def collide(self, car_pose: np.ndarray, car_along: float) -> int:
+        """The first object the car's footprint overlaps, or -1. Running into a bot from behind is a
+        crash; a bot running into the car from behind is not: the bots wait out their penalty."""
+        _overlaps(np.asarray(car_pose[:3], float), self._car_size, self.poses, self.crash_sizes, self._hits)
+        if not self._hits.any():
+            return -1
+        for k in np.flatnonzero(self._hits):
+            if self.kinds[k] == BOT and self._wrapped(self.along[k] - car_along) <= 0:  # the car is ahead
+                if self.pause_left <= 0:
+                    self.pause_left = self.config.bot_car_penalty
+                    self.bot_pauses += 1
+                continue
+            return int(k)
+        return -1
+
+    def _wrapped(self, delta):
+        if not self.track.closed:
+            return delta
+        half = 0.5 * self.track.length
+        return np.mod(np.asarray(delta) + half, self.track.length) - half
+
+    # ------------------------------------------------------------------------------- params
+    def _describe(self) -> None:
+        """The params that follow from the objects' poses alone, kept until they move (every step for
+        bots, once an episode for obstacles): the per-step params then only copy them."""
+        k = len(self)
+        if not k:
+            return
+        lanes = self.lanes[self.reversed]
+        pts = lanes.centre(np.concatenate([self.along, self.along + 0.05, self.along - 0.05]))
+        centre, ahead = pts[:k], pts[k: 2 * k] - pts[2 * k:]
+        offset = self.poses[:, :2] - centre
+        left = ahead[:, 0] * offset[:, 1] - ahead[:, 1] * offset[:, 0] > 0
+        corners = rectangle_corners(self.poses, self.crash_sizes)  # (K, 4, 2)
+        self._view_points = np.concatenate([corners, self.poses[:, None, :2]], axis=1)  # (K, 5, 2)
+        self._order = np.argsort(self.along, kind="stable")
+        self._sorted_along = self.along[self._order].tolist()
+        self._lists = {
+            "objects_location": self.poses[:, :2].tolist(),
+            "objects_distance": self.along.tolist(),
+            "objects_left_of_center": left.tolist(),
+            "objects_distance_from_center": np.hypot(offset[:, 0], offset[:, 1]).tolist(),
+            "objects_heading": self.poses[:, 2].tolist(),
+        }
+
+    def params(self, front_along: float, car_pose: np.ndarray, camera: CameraConfig) -> dict:
+        """The reward function's object keys, in the reference's types (new lists of Python floats)."""
+        if not len(self):
+            return {}
+        position = bisect.bisect_right(self._sorted_along, front_along) % len(self)
+        nxt, prev = int(self._order[position]), int(self._order[position - 1])
+        lists = self._lists
+        speed = float(self.config.bot_car_speed) if self.pause_left <= 0 else 0.0
+        return {
+            "objects_location": [list(xy) for xy in lists["objects_location"]],
+            "objects_distance": list(lists["objects_distance"]),
+            "closest_objects": [prev, nxt],
+            "objects_left_of_center": list(lists["objects_left_of_center"]),
+            "objects_distance_from_center": list(lists["objects_distance_from_center"]),
+            "objects_heading": list(lists["objects_heading"]),
+            "objects_speed": [speed if kind == BOT else 0.0 for kind in self.kinds.tolist()],
+            "object_in_camera": self.in_view(nxt, car_pose, camera),
+        }
+
+    def in_view(self, k: int, car_pose: np.ndarray, camera: CameraConfig) -> bool:
+        """Whether any of object k's crash-rectangle corners (at its base) or its centre lies inside
+        the camera's view volume (near 0.2 m, far 300 m, the camera's own field of view and pitch)."""
+        return bool(_any_in_view(self._view_points[k], np.asarray(car_pose[:3], float), camera.mount(),
+                                 0.5 * camera.width, 0.5 * camera.height))
+
+
+
+    # ----------------------------------------------------------------------------- pictures
+    def boxes(self) -> np.ndarray:
+        """(K, camera.BOX_COLUMNS) rows of what the camera sees: pose, size and colour kind."""
+        return np.column_stack([self.poses, self.boxes_size, self.box_kinds])
+
+    def state_dict(self) -> dict:
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
+                if k in ("reversed", "along", "lateral", "poses", "_bot_start", "_bot_lane", "_change_at",
+                         "elapsed", "pause_left", "bot_pauses", "_rng")}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v.copy() if isinstance(v, np.ndarray) else v)
+
+
+@nb.njit(cache=True)
+def _any_in_view(points, car, mount, half_width, half_height):
+    """Whether any ground point (K, 2) lies strictly inside the view volume of a camera (its
+    `CameraConfig.mount` and half image size in pixels) on a car at `car` (x, y, yaw)."""
+    c, s = np.cos(car[2]), np.sin(car[2])
+    cx, cy = car[0] + c * mount[0], car[1] + s * mount[0]
+    cp, sp = np.cos(mount[2]), np.sin(mount[2])
+    tan_h, tan_v = half_width / mount[3], half_height / mount[3]
+    z = -mount[1]
+    for k in range(points.shape[0]):
+        rx, ry = points[k, 0] - cx, points[k, 1] - cy
+        ahead, left = rx * c + ry * s, -rx * s + ry * c
+        depth = ahead * cp - z * sp
+        up = ahead * sp + z * cp
+        if VIEW_NEAR < depth < VIEW_FAR and abs(left) < depth * tan_h and abs(up) < depth * tan_v:
+            return True
+    return False
