@@ -37,7 +37,10 @@ class GazeboStandIn:
         self.requests: list[tuple] = []
         self.sim = Simulator(track, 1, camera)
         self.vehicle = self.sim.vehicle
-        self.step_ns = gz.whole_ns(read_world(world_file).physics_step)  # Gazebo keeps whole nanoseconds
+        info = read_world(world_file)
+        self.step_ns = gz.whole_ns(info.physics_step)  # Gazebo keeps whole nanoseconds
+        self.models = {gz.CAR, *(gz.object_model(k) for k in range(info.objects))}
+        self.object_poses: dict[str, tuple[float, float, float]] = {}  # where set_pose put each object model
         self.camera_period_ns = 1e9 / self.vehicle.control_hz
         self.odometry_period_ns = self.camera_period_ns / gz.ODOMETRY_PER_FRAME
         self.render_delay_s = render_delay_s
@@ -70,8 +73,11 @@ class GazeboStandIn:
 
     def set_pose(self, name: str, x: float, y: float, z: float, yaw: float) -> bool:
         self.requests.append(("set_pose", name, round(x, 6), round(y, 6), round(z, 6), round(yaw, 6)))
-        if not self.alive or name != gz.CAR:
+        if not self.alive or name not in self.models:
             return False
+        if name != gz.CAR:  # an obstacle or bot: the stand-in only remembers where it is
+            self.object_poses[name] = (x, y, yaw)
+            return True
         with self._lock:
             s = self.sim.state[0]
             s[vehicle.X], s[vehicle.Y], s[vehicle.YAW] = x, y, yaw  # velocity kept, as Gazebo does

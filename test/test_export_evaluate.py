@@ -142,13 +142,13 @@ def test_evaluate_cli_json_pictures_and_video(run_dir, tmp_path):
     assert report["reference_flying_lap_time_s"] < report["reference_lap_time_s"]
     # no driver beats the bound; the second lap of the continuous run is a flying one
     assert report["lap_time_over_reference"] is None or report["lap_time_over_reference"] >= 1.0
-    assert {"completed", "lap_time_s", "off_track", "reversed", "immobilized"} <= set(report["laps"][0])
+    assert {"completed", "lap_time_s", "off_track", "crashed", "reversed", "immobilized"} <= set(report["laps"][0])
     assert (tmp_path / "driven_lines.png").read_bytes()[:4] == b"\x89PNG"
     assert video.stat().st_size > 1000
     exported = tmp_path / "model"
     assert subprocess.run([*RACER, "export", str(run_dir), "--out", str(exported)], timeout=300).returncode == 0
     assert json.loads((exported / "model_metadata.json").read_text())["racer"]["trained_on"] == \
-        {"tracks": ["oval"], "direction": "reverse"}
+        {"tracks": ["oval"], "direction": "reverse", "race": {}}  # a time trial
     onnx_eval = subprocess.run([*RACER, "evaluate", str(exported), "--laps", "1", "--json"],  # no config.json here
                                capture_output=True, text=True, timeout=300)
     assert onnx_eval.returncode == 0, onnx_eval.stderr

@@ -158,3 +158,47 @@ def test_several_worlds_step_in_parallel_each_with_its_own_car():
     finally:
         for standin in standins:
             standin.close()
+
+
+def test_the_race_moves_the_worlds_bots_every_period_and_its_obstacles_at_a_reset(tmp_path):
+    """A head-to-bot race through the Gazebo client: the world holds the objects (generated with the
+    race), the race moves the bots, and the client sets every moved model's pose each period."""
+    from racer_agent.env.race import Race, RaceConfig
+    from racer_core.objects import RaceObjects
+    from racer_sim.gazebo_world import WorldConfig, write_world
+
+    track, camera = builtin_tracks.build("oval"), camera_from()
+    race_keys = RaceObjects(race_type="head_to_bot", number_of_obstacles=1, number_of_bot_cars=2, bot_car_speed=0.5)
+    write_world(track, tmp_path, WorldConfig(steps_per_frame=STEPS, camera=camera, race=race_keys))
+    world_file = tmp_path / WORLD_FILE
+    assert read_world(world_file).objects == 3
+    standin = GazeboStandIn(track, world_file, camera)
+    try:
+        def gazebo(t, n, c):
+            return GazeboSimulator(t, n, c, world_file, links=[standin], timeout_s=2.0)
+
+        race = Race(RaceConfig(track=track, camera=camera, objects=race_keys, start="start_line"), simulator=gazebo)
+        race.reset_car(0)
+        objects = race.objects[0]
+        placed = {gz.object_model(k): tuple(objects.poses[k]) for k in range(3)}
+        assert standin.object_poses == pytest.approx(placed)  # every model where the episode laid it out
+        before = len(standin.requests)
+        race.advance(np.array([[0.0, 1.0]]))
+        moved = [r[1] for r in standin.requests[before:] if r[0] == "set_pose"]
+        assert moved == [gz.object_model(1), gz.object_model(2)]  # the bots, not the standing box
+        for k in (1, 2):
+            assert standin.object_poses[gz.object_model(k)] == pytest.approx(tuple(objects.poses[k]))
+        assert objects.along[1] == pytest.approx(placed_along(race, 1) + 0.5 / 15)
+    finally:
+        standin.close()
+    plain = GazeboStandIn(track, WORLD, camera)  # a time trial's world has no object models
+    try:
+        with pytest.raises(ValueError, match="race has 1 objects, the Gazebo world 0"):
+            GazeboSimulator(track, 1, camera, WORLD, links=[plain], timeout_s=2.0).set_objects(0, np.zeros((1, 7)))
+    finally:
+        plain.close()
+
+
+def placed_along(race, k: int) -> float:
+    """Where bot k began this episode, along the centre line."""
+    return float(race.objects[0]._bot_start[k - race.objects[0].n_obstacles])

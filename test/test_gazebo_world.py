@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -236,3 +237,34 @@ def test_several_gazebo_workers_are_kept_apart_by_partition(monkeypatch):
     assert [p.env["GZ_PARTITION"] for p in servers] == [p.env["GZ_PARTITION"] for p in spawns] \
         == default_partitions(3) == ["run7_0", "run7_1", "run7_2"]
     assert [p.env.get("GZ_PARTITION") for p in processes if p.name == "gz_bridge"] == ["run7_0"]
+
+
+def test_an_object_race_world_holds_its_boxes_and_bots_where_the_race_lays_them_out(tmp_path):
+    """`racer gazebo world TRACK --race object_avoidance ...`: each object is a model named for its
+    place in racer's list, at the first episode's pose, of the reference's size and colour; the
+    bots are kinematic without gravity (the client moves them); the world validates."""
+    from racer_core.objects import RaceObjects
+    from racer_core.objects_on_track import ObjectsOnTrack
+
+    track = builtin_tracks.build("oval")
+    race = RaceObjects(race_type="object_avoidance", number_of_obstacles=3, number_of_bot_cars=1)
+    result = subprocess.run([str(Path(sys.executable).parent / "racer"), "gazebo", "world", "oval", "--out",
+                             str(tmp_path), "--race", "object_avoidance", "--obstacles", "3", "--bots", "1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    validate(tmp_path / WORLD_FILE)
+    layout = ObjectsOnTrack(race, track)
+    layout.reset(np.random.default_rng(0), reversed_=False)
+    world = ET.parse(tmp_path / WORLD_FILE).getroot().find("world")
+    models = {m.get("name"): m for m in world.findall("model") if m.get("name").startswith("object_")}
+    assert sorted(models) == [gz.object_model(k) for k in range(4)]
+    for k, (x, y, yaw, length, width, height, _) in enumerate(layout.boxes()):
+        model = models[gz.object_model(k)]
+        assert floats(model.findtext("pose")) == pytest.approx([x, y, 0, 0, 0, yaw], abs=1e-6)
+        assert floats(model.findtext("link/visual/geometry/box/size")) == pytest.approx([length, width, height])
+        bot = k == 3
+        assert model.findtext("static") == ("false" if bot else "true")
+        assert model.findtext("link/gravity") == ("false" if bot else "true")
+    box_colour = floats(models["object_0"].findtext("link/visual/material/diffuse"))
+    assert box_colour == pytest.approx([123 / 255, 97 / 255, 79 / 255, 1.0])
+    assert gz.read_world(tmp_path / WORLD_FILE).objects == 4

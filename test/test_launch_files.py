@@ -58,7 +58,8 @@ def test_every_training_option_is_a_flag_a_parameter_and_a_launch_argument():
         assert PARAMETERS[o.name][0] == o.unset and PARAMETERS[o.name][1] == o.ros_help()
         assert (o.name in launch) == o.launch
         if o.launch:
-            assert launch[o.name] == (str(o.unset), o.ros_help())
+            unset = str(o.unset).lower() if o.kind is bool else str(o.unset)  # launch spells bools in lower case
+            assert launch[o.name] == (unset, o.ros_help())
 
 
 def test_train_defaults_agree_everywhere_they_are_quoted():

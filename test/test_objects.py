@@ -1,7 +1,9 @@
 """Object avoidance and head-to-bot: keys, placement, bot motion, crashes, the object params worked
 out by hand on a circle, and the camera drawing boxes where the pinhole model puts them."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from racer_core.camera import BOX_COLUMNS, camera_from
 from racer_core.objects import (
     CAR_FOOTPRINT,
     CLEAR_BEFORE_LINE,
+    COLLISION_PENALTY,
     ObjectsError,
     RaceObjects,
     rectangles_overlap,
@@ -91,7 +94,8 @@ def test_fixed_placement_alternates_lanes_and_keeps_the_start_clear(circle):
 
 
 def test_randomised_placement_keeps_order_and_gaps_and_changes_every_episode(circle):
-    cfg = RaceObjects(race_type="object_avoidance", randomize_obstacle_locations=True, min_distance_between_obstacles=1.5)
+    cfg = RaceObjects(race_type="object_avoidance", randomize_obstacle_locations=True,
+                      min_distance_between_obstacles=1.5)
     objects = ObjectsOnTrack(cfg, circle)
     rng = np.random.default_rng(3)
     layouts = []
@@ -199,7 +203,7 @@ def test_bots_drive_their_lane_change_smoothly_and_pause_when_they_run_into_the_
     bots.reset(np.random.default_rng(0), reversed_=False)
     start = bots.along.copy()
     lateral = []
-    for step in range(45):  # 3 s: wait 1 s, change lanes over 1 m / 0.5 m/s = 2 s
+    for _ in range(45):  # 3 s: wait 1 s, change lanes over 1 m / 0.5 m/s = 2 s
         bots.advance(1 / 15)
         lateral.append(bots.lateral[0])
     np.testing.assert_allclose(bots.along, (start + 0.5 * 3.0) % circle.length, atol=1e-9)
@@ -273,7 +277,7 @@ def test_a_box_lands_where_the_pinhole_puts_it_and_hides_what_is_behind(preset):
         sim.set_objects(0, order)
         frame = sim.render()[0]
         r, c = pinhole_pixel(car, camera, [*(centre - 0.5 * ahead - 0.16 * ahead), 0.1])
-        assert (frame[int(round(r)), int(round(c))] == colours[1, 1]).all()
+        assert (frame[round(r), round(c)] == colours[1, 1]).all()
     # taken away, the sky and ground it covered come back exactly
     sim.set_objects(0, np.zeros((0, BOX_COLUMNS)))
     frames = sim.render()
@@ -318,3 +322,82 @@ def test_evaluation_counts_crashes_and_with_penalties_goes_on_behind_the_box():
     laps, _ = drive_laps(race, policy, [0.0], penalty_seconds=2.0, crash_penalty_seconds=5.0)
     lap = laps[0]
     assert lap.crashed >= 1 and lap.lap_time_s > 5.0 * lap.crashed
+
+
+# ---------------------------------------------------------------------- training, evaluation
+def test_a_run_trains_among_objects_records_its_race_and_is_evaluated_in_it(tmp_path):
+    """A short object-avoidance run with the shipped example reward: the race reaches the cars, the
+    iteration log counts crashes, the model's metadata records the race, and racer evaluate
+    drives the same race (or another one when told), counting crashes per lap."""
+    from racer_agent.evaluation.report import evaluate_as_trained
+    from racer_agent.training.run_directory import RunDirectory, read_csv
+    from racer_agent.training.trainer import Trainer
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "object_avoidance_reward.py"
+    cfg = train_config.load(track="oval", num_cars=4, eval_laps=1, eval_every_samples=10**9, torch_threads=1,
+                            steps=600, reward=str(example), race={"race_type": "object_avoidance",
+                                                                  "number_of_obstacles": 3},
+                            hyperparameters={"num_episodes_between_training": 4, "batch_size": 128})
+    Trainer(cfg, tmp_path / "run", show_progress=False).train()
+    run = RunDirectory(tmp_path / "run")
+    assert json.loads(run.metadata.read_text())["racer"]["trained_on"]["race"] == {
+        "race_type": "object_avoidance", "number_of_obstacles": 3}
+    rows = read_csv(run.iterations_csv)
+    episodes = [r for r in read_csv(run.episodes_csv) if r["phase"] == "train"]
+    crashes = sum(r["status"] == episode.CRASHED for r in episodes)
+    assert crashes > 0 and sum(int(r["crashes"]) for r in rows) == crashes  # the boxes reached the cars
+    report = evaluate_as_trained(run.root, laps=1, out_dir=tmp_path / "eval")[0]
+    assert report["race"] == {"race_type": "object_avoidance", "number_of_obstacles": 3}
+    assert "crashed" in report["laps"][0] and report["crash_count"] == report["laps"][0]["crashed"]
+    bots = evaluate_as_trained(run.root, laps=1, out_dir=tmp_path / "bots", race={"race_type": "head_to_bot",
+                                                                                   "number_of_obstacles": 0})[0]
+    assert bots["race"] == {"race_type": "head_to_bot", "number_of_obstacles": 0}
+    assert (tmp_path / "bots" / "driven_lines.png").is_file()
+
+
+# ------------------------------------------------------------------------------ racer race
+def fixed_action_model(out: Path, action: int) -> Path:
+    """An exported model that always picks one action: a known driver for a race between models."""
+    import torch
+
+    from racer_agent.env.actions import ActionSpace
+    from racer_agent.evaluation import model_metadata
+    from racer_agent.evaluation.export import export
+    from racer_agent.evaluation.policy import TorchPolicy, build_model
+
+    camera, actions = camera_from(), ActionSpace.from_spec()
+    model = build_model("RACER_SMALL", camera.shape, actions)
+    with torch.no_grad():
+        model.actor_head.weight.zero_()
+        model.actor_head.bias.copy_(torch.nn.functional.one_hot(torch.tensor(action), len(actions.table)) * 20.0)
+    export(TorchPolicy(model, model_metadata.build(actions, "RACER_SMALL", camera, ["oval"])), out)
+    return out
+
+
+def test_models_race_each_other_seeing_each_other_and_are_ranked_by_finish_time(tmp_path):
+    from racer_agent.evaluation.head_to_head import HeadToHead, race
+
+    fast = fixed_action_model(tmp_path / "fast", 3)  # straight at 4 m/s
+    slow = fixed_action_model(tmp_path / "slow", 7)  # straight at 2 m/s
+    head = HeadToHead([slow, fast], ["slow", "fast"], builtin_tracks.build("oval"), laps=1)
+    head._show_each_other()
+    seen = head.sim.render().copy()
+    for car in (0, 1):
+        head.sim.set_objects(car, np.zeros((0, BOX_COLUMNS)))
+    alone = head.sim.render()
+    assert (seen[1] != alone[1]).sum() > 20  # the second car sees the first one ahead
+    np.testing.assert_array_equal(seen[0], alone[0])  # the first sees nobody: the other is behind
+    # touching: the car behind ran into the one ahead and waits out the collision penalty where it is
+    x, y, yaw = head.sim.state[0, :3]
+    head.sim.place(1, x - 0.25 * math.cos(yaw), y - 0.25 * math.sin(yaw), yaw)
+    head._judge()
+    assert [c.crashes for c in head.cars] == [0, 1] and head.cars[1].waiting_s == COLLISION_PENALTY
+    result = race([slow, fast], track="oval", laps=1, out_dir=tmp_path / "race", video=tmp_path / "race.mp4")
+    ranking = result["ranking"]
+    assert {r["name"] for r in ranking} == {"fast", "slow"} and [r["place"] for r in ranking] == [1, 2]
+    assert all(r["finish_s"] is not None and r["laps"] == 1 for r in ranking)
+    assert ranking[0]["finish_s"] <= ranking[1]["finish_s"] == pytest.approx(sum(ranking[1]["lap_times_s"]))
+    # driving straight round an oval: put back on the road each time, and the waits are in the time
+    assert all(r["off_track"] >= 3 and r["finish_s"] > 2.0 * r["off_track"] for r in ranking)
+    assert json.loads((tmp_path / "race" / "race.json").read_text())["ranking"] == ranking
+    assert (tmp_path / "race.mp4").stat().st_size > 10_000

@@ -136,6 +136,53 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
     assert "clamped command" in log
 
 
+def test_sim_node_races_among_objects_publishes_them_and_reports_a_crash():
+    """The node takes the reference's race keys, shows the obstacles to rviz (markers) and as poses,
+    lays them out again at a reset, and its step answer says when the car ran into one."""
+    from geometry_msgs.msg import PoseArray
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    from racer_core.builtin_tracks import build
+    from racer_core.objects import RaceObjects
+    from racer_core.objects_on_track import ObjectsOnTrack
+    from racer_interfaces.srv import ResetCar, StepSimulation
+
+    sim = start_sim("track:=oval", "race_type:=object_avoidance", "number_of_obstacles:=2")
+    probe = Probe()
+    try:
+        probe.listen(MarkerArray, "objects/markers")
+        probe.listen(PoseArray, "objects/poses")
+        got = probe.got
+        reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.0))
+        assert reset.success and not reset.crashed
+        step = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=1))
+        assert step.success and not step.crashed
+        assert probe.spin_until(lambda: got["objects/poses"] and got["objects/markers"])
+        expected = ObjectsOnTrack(RaceObjects(race_type="object_avoidance", number_of_obstacles=2), build("oval"))
+        expected.reset(np.random.default_rng(0), False)
+        poses = got["objects/poses"][-1].poses
+        np.testing.assert_allclose([(p.position.x, p.position.y) for p in poses], expected.poses[:, :2], atol=1e-9)
+        cubes = [m for m in got["objects/markers"][-1].markers if m.action == Marker.ADD]
+        assert [(m.type, m.scale.x, m.scale.y, m.scale.z) for m in cubes] == [(Marker.CUBE, 0.4, 0.3, 0.25)] * 2
+        # put the car on the first box's lane just before it and drive on: the answer reports the crash
+        x, y, yaw = expected.lanes[False].poses(np.array([expected.along[0] - 0.6]), np.array([expected.lateral[0]]))[0]
+        placed = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.POSE, x=x, y=y, yaw=yaw))
+        assert placed.success
+        crashed = False
+        for _ in range(10):
+            step = probe.call(StepSimulation, "step_simulation",
+                              StepSimulation.Request(periods=1, has_drive=True, speed=1.0, steering_angle=0.0))
+            crashed = crashed or step.crashed
+        assert crashed
+        again = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.5))
+        assert again.success and not again.crashed
+        assert sim.poll() is None
+    finally:
+        probe.close()
+        log = stop(sim)
+    assert "object_avoidance: 2 obstacles" in log
+
+
 def test_free_running_node_follows_cmd_vel():
     from geometry_msgs.msg import Twist
     from nav_msgs.msg import Odometry

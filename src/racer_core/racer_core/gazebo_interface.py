@@ -99,6 +99,13 @@ def twist_from_drive(speed: float, steer: float, vehicle: VehicleParams) -> tupl
 class WorldInfo:
     name: str
     physics_step: float  # s
+    objects: int = 0  # obstacle and bot-car models (object_0, object_1, ...)
+
+
+def object_model(index: int) -> str:
+    """The world's model of an object race's object `index` (obstacles, then bots, as
+    `racer_core.objects_on_track` lists them): the client moves it with set_pose."""
+    return f"object_{index}"
 
 
 def read_world(path: str | Path) -> WorldInfo:
@@ -110,7 +117,8 @@ def read_world(path: str | Path) -> WorldInfo:
         step = world.findtext("physics/max_step_size")
         if step is None:
             raise ValueError("it has no <physics><max_step_size>: generate it with `racer gazebo world`")
-        return WorldInfo(world.get("name", ""), float(step))
+        objects = sum(1 for m in world.findall("model") if m.get("name", "").startswith("object_"))
+        return WorldInfo(world.get("name", ""), float(step), objects)
     except (OSError, ET.ParseError, ValueError) as exc:
         raise ValueError(f"cannot read the Gazebo world {path}: {exc}") from exc
 

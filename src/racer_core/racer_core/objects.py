@@ -171,6 +171,26 @@ class RaceObjects:
         return OBJECT_KINDS.index("bot_car" if self.is_obstacle_bot_car else "box")
 
 
+# What each key means, for the interfaces that list them (the simulator node's parameters).
+KEY_HELP = {
+    "race_type": f"race type: {', '.join(RACE_TYPES)}",
+    "number_of_obstacles": "obstacles on the track (unset: 6 for object_avoidance, else none)",
+    "min_distance_between_obstacles": "metres between obstacles along the centre line, and clear after the line",
+    "randomize_obstacle_locations": "new obstacle places and lanes every episode",
+    "object_positions": "obstacles at 'fraction,lane;...' (lane -1 outer, 1 inner); replaces the count",
+    "obstacle_type": f"obstacle model: {', '.join(BOX_SIZES)}",
+    "is_obstacle_bot_car": "a parked bot car instead of a box",
+    "number_of_bot_cars": "bot cars on the track (unset: 3 for head_to_bot, else none)",
+    "bot_car_speed": "bot cars' speed, metres of centre line per second",
+    "min_distance_between_bot_cars": "metres between bot cars at the start",
+    "randomize_bot_car_locations": "new bot places and lanes every episode",
+    "is_lane_change": "bot cars change lanes after a random wait",
+    "lower_lane_change_time": "shortest wait before a lane change, s",
+    "upper_lane_change_time": "longest wait before a lane change, s",
+    "lane_change_distance": "metres of centre line a lane change takes",
+    "bot_car_penalty": "seconds the bots wait when one runs into the car from behind",
+}
+
 # deepracer-for-cloud's run.env names for the same keys
 DRFC_NAMES = {
     "DR_RACE_TYPE": "race_type",
@@ -234,31 +254,75 @@ class Lanes:
               step: float = 0.05) -> np.ndarray:
         """(K, 3) x, y, yaw: yaw along the (possibly lane-changing) path, `lateral_ahead` its value
         `step` metres further on."""
-        along = np.asarray(along, float).reshape(-1)
-        k = len(along)
-        lateral = np.broadcast_to(np.asarray(lateral, float), (k,))
-        ahead = lateral if lateral_ahead is None else np.broadcast_to(np.asarray(lateral_ahead, float), (k,))
-        pts = self.points(np.concatenate([along, along + step, along - step]),
-                          np.concatenate([lateral, ahead, lateral]))
-        d = pts[k: 2 * k] - pts[2 * k:]
-        return np.column_stack([pts[:k], np.arctan2(d[:, 1], d[:, 0])])
+        along = np.ascontiguousarray(along, np.float64).reshape(-1)
+        lateral = np.broadcast_to(np.asarray(lateral, np.float64), along.shape).copy()
+        ahead = lateral if lateral_ahead is None else np.broadcast_to(np.asarray(lateral_ahead, np.float64),
+                                                                     along.shape).copy()
+        out = np.empty((len(along), 3))
+        t = self.track
+        _lane_poses(self._c, self._i, self._o, t.cum_length, t.closed, along, lateral, ahead, step, out)
+        return out
+
+    def describe(self, along: np.ndarray, poses: np.ndarray, crash_sizes: np.ndarray, left: np.ndarray,
+                 from_centre: np.ndarray, view_points: np.ndarray) -> None:
+        """Per object at centre-line distance `along` standing at `poses`: whether it is left of the
+        centre line (driving direction), its distance from it, and the five points the view-volume
+        test checks (its crash rectangle's corners and its centre)."""
+        t = self.track
+        _describe(self._c, self._i, self._o, t.cum_length, t.closed, along, poses, crash_sizes, left, from_centre,
+                  view_points)
+
+
+@nb.njit(cache=True, inline="always")
+def _lane_point(center, inner, outer, cum, closed, along, lateral):
+    """Linear interpolation along the centre line at `along`, then `lateral` of the way (in halves)
+    towards the inner (+) or outer (-) border."""
+    length, last = cum[-1], len(cum) - 2
+    s = along % length if closed else min(max(along, 0.0), length)
+    i = min(max(np.searchsorted(cum, s, side="right") - 1, 0), last)
+    seg = cum[i + 1] - cum[i]
+    t = (s - cum[i]) / seg if seg > 0 else 0.0
+    border = inner if lateral >= 0 else outer
+    cx = center[i, 0] + t * (center[i + 1, 0] - center[i, 0])
+    cy = center[i, 1] + t * (center[i + 1, 1] - center[i, 1])
+    bx = border[i, 0] + t * (border[i + 1, 0] - border[i, 0])
+    by = border[i, 1] + t * (border[i + 1, 1] - border[i, 1])
+    return cx + 0.5 * abs(lateral) * (bx - cx), cy + 0.5 * abs(lateral) * (by - cy)
 
 
 @nb.njit(cache=True)
 def _lane_points(center, inner, outer, cum, closed, along, lateral, out):
-    """Linear interpolation along the centre line and towards the border `lateral` points at."""
-    length, last = cum[-1], len(cum) - 2
     for k in range(len(along)):
-        s = along[k] % length if closed else min(max(along[k], 0.0), length)
-        i = min(max(np.searchsorted(cum, s, side="right") - 1, 0), last)
-        seg = cum[i + 1] - cum[i]
-        t = (s - cum[i]) / seg if seg > 0 else 0.0
-        w = lateral[k]
-        border = inner if w >= 0 else outer
-        for a in range(2):
-            c = center[i, a] + t * (center[i + 1, a] - center[i, a])
-            b = border[i, a] + t * (border[i + 1, a] - border[i, a])
-            out[k, a] = c + 0.5 * abs(w) * (b - c)
+        out[k, 0], out[k, 1] = _lane_point(center, inner, outer, cum, closed, along[k], lateral[k])
+
+
+@nb.njit(cache=True)
+def _lane_poses(center, inner, outer, cum, closed, along, lateral, ahead, step, out):
+    """Points on the path and its heading from `step` behind (same lateral) to `step` ahead (`ahead`)."""
+    for k in range(len(along)):
+        out[k, 0], out[k, 1] = _lane_point(center, inner, outer, cum, closed, along[k], lateral[k])
+        fx, fy = _lane_point(center, inner, outer, cum, closed, along[k] + step, ahead[k])
+        bx, by = _lane_point(center, inner, outer, cum, closed, along[k] - step, lateral[k])
+        out[k, 2] = np.arctan2(fy - by, fx - bx)
+
+
+@nb.njit(cache=True)
+def _describe(center, inner, outer, cum, closed, along, poses, sizes, left, from_centre, view_points):
+    for k in range(len(along)):
+        cx, cy = _lane_point(center, inner, outer, cum, closed, along[k], 0.0)
+        fx, fy = _lane_point(center, inner, outer, cum, closed, along[k] + 0.05, 0.0)
+        bx, by = _lane_point(center, inner, outer, cum, closed, along[k] - 0.05, 0.0)
+        ox, oy = poses[k, 0] - cx, poses[k, 1] - cy
+        left[k] = (fx - bx) * oy - (fy - by) * ox > 0
+        from_centre[k] = np.hypot(ox, oy)
+        c, s = np.cos(poses[k, 2]), np.sin(poses[k, 2])
+        hl, hw = 0.5 * sizes[k, 0], 0.5 * sizes[k, 1]
+        for m in range(4):
+            a = 1.0 if m < 2 else -1.0
+            b = 1.0 if m in (0, 3) else -1.0
+            view_points[k, m, 0] = poses[k, 0] + c * a * hl - s * b * hw
+            view_points[k, m, 1] = poses[k, 1] + s * a * hl + c * b * hw
+        view_points[k, 4, 0], view_points[k, 4, 1] = poses[k, 0], poses[k, 1]
 
 
 # ------------------------------------------------------------------------------ placement

@@ -25,7 +25,6 @@ from racer_core.objects import (
     RaceObjects,
     _overlaps,
     alternating,
-    rectangle_corners,
     scattered,
     spaced,
 )
@@ -57,6 +56,8 @@ class ObjectsOnTrack:
         self._hits = np.zeros(n, np.bool_)
         self._car_size = np.asarray(CAR_FOOTPRINT, float)
         self._order, self._sorted_along, self._lists = np.zeros(0, np.int64), [], {}
+        self._left, self._from_centre = np.zeros(n, np.bool_), np.zeros(n)
+        self._view_points = np.zeros((n, 5, 2))  # the view-volume test's points per object
         # bots: where each began, its lane, and its lane-change clock
         self._bot_start = np.zeros(self.n_bots)
         self._bot_lane = np.zeros(self.n_bots)
@@ -174,23 +175,17 @@ class ObjectsOnTrack:
     def _describe(self) -> None:
         """The params that follow from the objects' poses alone, kept until they move (every step for
         bots, once an episode for obstacles): the per-step params then only copy them."""
-        k = len(self)
-        if not k:
+        if not len(self):
             return
-        lanes = self.lanes[self.reversed]
-        pts = lanes.centre(np.concatenate([self.along, self.along + 0.05, self.along - 0.05]))
-        centre, ahead = pts[:k], pts[k: 2 * k] - pts[2 * k:]
-        offset = self.poses[:, :2] - centre
-        left = ahead[:, 0] * offset[:, 1] - ahead[:, 1] * offset[:, 0] > 0
-        corners = rectangle_corners(self.poses, self.crash_sizes)  # (K, 4, 2)
-        self._view_points = np.concatenate([corners, self.poses[:, None, :2]], axis=1)  # (K, 5, 2)
+        self.lanes[self.reversed].describe(self.along, self.poses, self.crash_sizes, self._left, self._from_centre,
+                                           self._view_points)
         self._order = np.argsort(self.along, kind="stable")
         self._sorted_along = self.along[self._order].tolist()
         self._lists = {
             "objects_location": self.poses[:, :2].tolist(),
             "objects_distance": self.along.tolist(),
-            "objects_left_of_center": left.tolist(),
-            "objects_distance_from_center": np.hypot(offset[:, 0], offset[:, 1]).tolist(),
+            "objects_left_of_center": self._left.tolist(),
+            "objects_distance_from_center": self._from_centre.tolist(),
             "objects_heading": self.poses[:, 2].tolist(),
         }
 

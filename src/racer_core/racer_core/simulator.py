@@ -130,6 +130,12 @@ class RemoteSimulator:
     def render(self) -> np.ndarray:
         return self.frames  # the frames came with the states they show
 
+    def set_objects(self, car: int, boxes: np.ndarray) -> None:
+        """A remote simulator shows a race's objects only if it can be told where they are."""
+        if len(boxes):
+            raise ValueError(f"{type(self).__name__} cannot show a race's obstacles and bots: race with objects "
+                             "on the embedded simulator or in a Gazebo world generated with them")
+
     def measure(self, car: int | None = None) -> np.ndarray:
         return self.probe.measure(self.state, car)
 

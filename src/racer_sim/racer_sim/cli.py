@@ -204,6 +204,23 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _race(args) -> int:
+    from racer_agent.evaluation.head_to_head import race
+
+    result = race(args.models, track=args.track, laps=args.laps, out_dir=args.out, video=args.video)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['track']}, {result['laps']} laps:")
+    for row in result["ranking"]:
+        finish = (f"{row['finish_s']:.2f} s" if row["finish_s"] is not None
+                  else f"did not finish ({row['distance_m']} m)")
+        print(f"  {row['place']}. {row['name']}: {finish}, off track {row['off_track']}, crashes {row['crashes']}")
+    if "video" in result:
+        print(f"  video: {result['video']}")
+    return 0
+
+
 def _export(args) -> int:
     from racer_agent.evaluation.export import export
 
@@ -279,12 +296,15 @@ def _bench_inference(args) -> int:
 
 
 def _gazebo_world(args) -> int:
+    from racer_agent.training.options import RACE_OPTIONS, race_overrides
     from racer_core.builtin_tracks import load
     from racer_core.camera import camera_from
+    from racer_core.objects import RaceObjects
     from racer_sim.gazebo_world import WorldConfig, write_world
 
+    race = RaceObjects.from_dict(race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS}))
     config = WorldConfig(steps_per_frame=args.steps_per_frame, real_time_factor=args.real_time_factor,
-                         texture_resolution=args.texture_resolution, camera=camera_from(args.camera))
+                         texture_resolution=args.texture_resolution, camera=camera_from(args.camera), race=race)
     for path in write_world(load(args.track), args.out, config):
         print(f"wrote {path}")
     return 0
@@ -364,6 +384,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_evaluate)
 
+    rc = sub.add_parser("race", help="trained models racing each other on one track (each its own ONNX policy)")
+    rc.add_argument("models", nargs="+", help="run directories or exported model directories (two or more)")
+    rc.add_argument("--track", help="track (default: the first model's first trained track)")
+    rc.add_argument("--laps", type=int, default=3)
+    rc.add_argument("--out", default="runs/race", help="where to write race.json")
+    rc.add_argument("--video", help="MP4 of the race: top-down view over every car's camera")
+    rc.add_argument("--json", action="store_true", help="print one JSON object")
+    rc.set_defaults(func=_race)
+
     ex = sub.add_parser("export", help="ONNX model + model_metadata.json for the car")
     ex.add_argument("run", help="run directory or .pt checkpoint")
     ex.add_argument("--out", required=True)
@@ -382,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     world = gazebo.add_parser("world", help="write the world, ground texture and car model of a track")
     world.add_argument("track", help="built-in track name or DeepRacer route file (.npy)")
     world.add_argument("--out", required=True, help="directory for world.sdf, track.png and models/")
+    _add_train_options(world, only_race=True)
     world.add_argument("--camera", default="deepracer_car", help="camera preset (racer_core.camera.PRESETS)")
     world.add_argument("--steps-per-frame", type=int, default=60,
                        help="physics iterations per control period (1/15 s); 60 = a 1.11 ms step")

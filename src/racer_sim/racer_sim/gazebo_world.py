@@ -9,6 +9,11 @@ Layout of a generated world directory (what `racer gazebo world TRACK --out DIR`
     world.sdf                     the world, named `racer` whatever the track (racer_core.gazebo_interface)
     track.png                     the ground texture, north up, one pixel per `texture_resolution` metres
     models/racer_car/model.sdf    the car, and its model.config
+
+In an object-avoidance or head-to-bot race (`WorldConfig.race`) the world also holds the obstacles
+and bot cars, named `object_<i>` in the order racer lists them, where the race's first episode lays
+them out (forward, seed 0): boxes of the reference's size and colour, bots kinematic with gravity
+off as the reference's are. The Gazebo client moves them with set_pose wherever the race puts them.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import numpy as np
 
 from racer_core import gazebo_interface as gz
 from racer_core.camera import CameraConfig, camera_from
-from racer_core.scenery import BASE_PALETTE, SKY_HORIZON, Look, Scenery
+from racer_core.objects import RaceObjects
+from racer_core.objects_on_track import BOT, ObjectsOnTrack
+from racer_core.scenery import BASE_PALETTE, OBJECT_PALETTE, SKY_HORIZON, Look, Scenery
 from racer_core.track import Track
 from racer_core.vehicle import VehicleParams
 from racer_sim.gazebo_car import car_sdf
@@ -42,6 +49,7 @@ class WorldConfig:
     texture_resolution: float = 0.02  # m per ground-texture pixel (the embedded raster's 1 cm, averaged 2x2)
     camera: CameraConfig = field(default_factory=camera_from)
     vehicle: VehicleParams = field(default_factory=VehicleParams)
+    race: RaceObjects = field(default_factory=RaceObjects)  # a time trial: no objects
 
     @property
     def physics_step(self) -> float:
@@ -106,6 +114,7 @@ def world_sdf(track: Track, scenery: Scenery, config: WorldConfig) -> str:
         scene,
         _sun(),
         _ground(track, scenery),
+        *_objects(track, config.race),
         name=gz.WORLD,
     ))
 
@@ -143,6 +152,29 @@ def _ground(track: Track, scenery: Scenery) -> ET.Element:
               el("visual", plane(), material, *values(cast_shadows=False), name="track"), name="ground")
     return el("model", *values(static=True), pose(float(centre[0]), float(centre[1]), 0.0), link,
               name=f"track_{_identifier(track.name)}")
+
+
+def _objects(track: Track, race: RaceObjects) -> list[ET.Element]:
+    """The race's obstacles and bots where its first episode puts them (forward, seed 0)."""
+    if not race.any:
+        return []
+    layout = ObjectsOnTrack(race, track)
+    layout.reset(np.random.default_rng(0), reversed_=False)
+    models = []
+    for k, row in enumerate(layout.boxes()):
+        x, y, yaw, length, width, height, kind = (float(v) for v in row)
+        colour = (*(float(c) / 255 for c in OBJECT_PALETTE[int(kind)]), 1.0)
+        box = el("geometry", el("box", *values(size=(length, width, height))))
+        visual = el("visual", pose(0.0, 0.0, height / 2), box,
+                    el("material", *values(ambient=colour, diffuse=colour, specular=(0.1, 0.1, 0.1, 1.0))),
+                    name="visual")
+        collision = el("collision", pose(0.0, 0.0, height / 2),
+                       el("geometry", el("box", *values(size=(length, width, height)))), name="collision")
+        moving = layout.kinds[k] == BOT
+        link = el("link", *values(gravity=not moving, kinematic=moving), visual, collision, name="body")
+        models.append(el("model", *values(static=not moving), pose(x, y, 0.0, yaw=yaw), link,
+                         name=gz.object_model(k)))
+    return models
 
 
 def _identifier(name: str) -> str:

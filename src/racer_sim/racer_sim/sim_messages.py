@@ -1,4 +1,5 @@
-"""Simulator state as standard ROS 2 messages (camera info, odometry, TF, track and car markers, path).
+"""Simulator state as standard ROS 2 messages (camera info, odometry, TF, track, car and object
+markers, object poses, path).
 
 Pure conversions: message types only, no rclpy, so the node stays a thin adapter and the
 conversions are tested on their own. Frame names come in as arguments (a namespace prefix for
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, TransformStamped, Vector3
+from geometry_msgs.msg import Point, Pose, PoseArray, PoseStamped, Quaternion, TransformStamped, Vector3
 from nav_msgs.msg import Odometry, Path
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import ColorRGBA, Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
-from racer_core.camera import CameraConfig
+from racer_core.camera import BOX_HEIGHT, BOX_KIND, BOX_LENGTH, BOX_WIDTH, BOX_X, BOX_Y, BOX_YAW, CameraConfig
+from racer_core.scenery import OBJECT_PALETTE
 from racer_core.track import Track
 from racer_core.vehicle import SPEED, STEER, YAW, VehicleParams, X, Y
 from racer_inference.messages import yaw_quaternion
@@ -148,3 +150,24 @@ def path(poses: list[tuple[float, float, float]], header: Header) -> Path:
     return Path(header=header, poses=[
         PoseStamped(header=header, pose=Pose(position=Point(x=x, y=y), orientation=yaw_quaternion(yaw)))
         for x, y, yaw in poses])
+
+
+def object_markers(boxes: np.ndarray, header: Header) -> MarkerArray:
+    """Obstacles and bot cars (camera.BOX_COLUMNS rows) as boxes of their size and colour, standing on
+    the ground; ids follow the objects' order (obstacles, then bots), so rviz moves rather than adds."""
+    out = MarkerArray(markers=[Marker(header=header, ns="objects", action=Marker.DELETEALL)])
+    for k, row in enumerate(boxes):
+        m = Marker(header=header, ns="objects", id=k, type=Marker.CUBE, action=Marker.ADD,
+                   pose=pose((float(row[BOX_X]), float(row[BOX_Y]), float(row[BOX_YAW]))))
+        m.pose.position.z = 0.5 * float(row[BOX_HEIGHT])
+        m.scale = Vector3(x=float(row[BOX_LENGTH]), y=float(row[BOX_WIDTH]), z=float(row[BOX_HEIGHT]))
+        r, g, b = (float(c) / 255.0 for c in OBJECT_PALETTE[int(row[BOX_KIND])])
+        m.color = ColorRGBA(r=r, g=g, b=b, a=1.0)
+        out.markers.append(m)
+    return out
+
+
+def object_poses(boxes: np.ndarray, header: Header) -> PoseArray:
+    """Where each object stands (its centre on the ground), in the objects' order."""
+    return PoseArray(header=header, poses=[pose((float(r[BOX_X]), float(r[BOX_Y]), float(r[BOX_YAW])))
+                                           for r in boxes])

@@ -47,9 +47,18 @@ def racer_single(track: str, seconds: float) -> float:
     return _rate(step, lambda: env.reset(seed=0), seconds)
 
 
-def racer_batched(track: str, cars: int, seconds: float) -> float:
+# The race types beside the time trial: the reference's defaults (6 boxes; 3 bots, here at 0.5 m/s
+# changing lanes, the head-to-bot benchmark's setting).
+RACES = {
+    "time_trial": None,
+    "object_avoidance": {"race_type": "object_avoidance"},
+    "head_to_bot": {"race_type": "head_to_bot", "bot_car_speed": 0.5, "is_lane_change": True},
+}
+
+
+def racer_batched(track: str, cars: int, seconds: float, objects: dict | None = None) -> float:
     """Car-steps per second of the vector env: all cars rendered in one call per step."""
-    env = gym.make_vec("racer/TimeTrial-v0", num_envs=cars, track=track)
+    env = gym.make_vec("racer/TimeTrial-v0", num_envs=cars, track=track, objects=objects)
     rng = np.random.default_rng(0)
     actions = rng.integers(0, env.single_action_space.n, (4096, cars))
     i = [0]
@@ -78,6 +87,7 @@ def run(track: str = "circuit", cars: int = 16, seconds: float = 3.0) -> dict:
 
     single = racer_single(track, seconds)
     batched = racer_batched(track, cars, seconds)
+    races = {name: round(racer_batched(track, cars, seconds, objects), 1) for name, objects in RACES.items()}
     peer = carracing(seconds)
     return {
         "track": track,
@@ -87,5 +97,8 @@ def run(track: str = "circuit", cars: int = 16, seconds: float = 3.0) -> dict:
         "carracing_steps_per_s": round(peer, 1),
         "ratio_vs_carracing": round(single / peer, 2),
         "batched_ratio_vs_carracing": round(batched / peer, 2),
+        # each race type's batched car-steps/s, and its share of the time trial's measured beside it
+        "race_steps_per_s": races,
+        "race_share_of_time_trial": {name: round(rate / races["time_trial"], 3) for name, rate in races.items()},
         "image": "160x120 grey, 120 deg camera",
     }

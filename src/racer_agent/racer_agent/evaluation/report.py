@@ -127,22 +127,33 @@ def write_video(camera: list[np.ndarray], top_down: list[np.ndarray], path: Path
     if not top_down:
         raise ValueError("nothing to put in the video: the lap had no steps")
     height = top_down[0].shape[0]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = None
-    try:
+
+    def frames():
         for i, view in enumerate(top_down):
             cam = camera[min(i, len(camera) - 1)] if camera else np.zeros((120, 160, 1), np.uint8)
             cam = np.repeat(cam, 3, axis=2) if cam.shape[2] == 1 else cam
             scale = height / cam.shape[0]
             cam = cv2.resize(cam, (int(cam.shape[1] * scale), height), interpolation=cv2.INTER_NEAREST)
-            frame = np.ascontiguousarray(np.concatenate([cam, view], axis=1)[:, :, ::-1])  # RGB -> BGR
+            yield np.concatenate([cam, view], axis=1)
+
+    return write_mp4(frames(), path, fps)
+
+
+def write_mp4(frames, path: Path, fps: int = 15) -> Path:
+    """RGB frames (an iterable of equal-sized (H, W, 3) uint8) as an MP4."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
+    try:
+        for frame in frames:
+            bgr = np.ascontiguousarray(frame[:, :, ::-1])
             if writer is None:
-                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
-                                         (frame.shape[1], frame.shape[0]))
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (bgr.shape[1], bgr.shape[0]))
                 if not writer.isOpened():
                     raise OSError(f"cannot write video {path} (no MP4 encoder in this OpenCV build)")
-            writer.write(frame)
+            writer.write(bgr)
     finally:
         if writer is not None:
             writer.release()
+    if writer is None:
+        raise ValueError(f"nothing to put in {path}: no frames")
     return path

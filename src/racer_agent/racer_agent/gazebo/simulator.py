@@ -10,6 +10,8 @@ not when the steps are done, and the frame is rendered in another thread, so the
 frame's stamp are the only proof that the period happened. The car's pose is the ground-truth
 odometry sampled at the end of the period, measured against the track by the embedded simulator's
 own `TrackProbe`, so rules and rewards are one implementation whichever simulator moved the car.
+In a race with objects the race lays them out and moves the bots; the client only moves the world's
+object models to match (set_pose), so crashes and object params are judged by the same code too.
 
 A reset zeroes the command and lets periods pass until the car has stopped (`set_pose` moves the
 model but keeps its velocities), then sets the pose and lets one still period pass, so the first
@@ -27,7 +29,7 @@ import numpy as np
 from racer_agent.gazebo.link import Odometry, WorldLink
 from racer_core import gazebo_interface as gz
 from racer_core import vehicle
-from racer_core.camera import CameraConfig
+from racer_core.camera import BOX_COLUMNS, CameraConfig
 from racer_core.gazebo_interface import default_partitions, read_world
 from racer_core.simulator import RemoteSimulator
 from racer_core.simulator_errors import SimulatorUnavailable
@@ -61,6 +63,8 @@ class GazeboSimulator(RemoteSimulator):
             raise ValueError(f"the Gazebo world {world} is named {info.name!r}, racer's clients expect {gz.WORLD!r}: "
                              "generate it with `racer gazebo world`")
         super().__init__(track, num_cars, camera, vehicle_params)
+        self.world_objects = info.objects
+        self._object_poses: list[np.ndarray] = [np.zeros((0, 3)) for _ in range(num_cars)]  # as last set
         self.timeout_s = timeout_s
         self.steps = gz.steps_per_period(info.physics_step, self.vehicle.dt)
         self._steps_ns = self.steps * gz.whole_ns(info.physics_step)  # what N steps surely reach
@@ -113,6 +117,22 @@ class GazeboSimulator(RemoteSimulator):
         self._advance(range(self.num_cars))
         for car, w in enumerate(self.worlds):
             self.time[car] = (w.sim_ns - w.reset_ns) * 1e-9
+
+    def set_objects(self, car: int, boxes: np.ndarray) -> None:
+        """Move the world's object models (object_<i>) to the race's objects with set_pose, only those
+        that moved since last told: the bots every period, the obstacles at a reset."""
+        boxes = np.asarray(boxes, float).reshape(-1, BOX_COLUMNS)
+        if len(boxes) > self.world_objects:
+            raise ValueError(f"the race has {len(boxes)} objects, the Gazebo world {self.world_objects}: generate it "
+                             "with the race's options (racer gazebo world TRACK --race ...)")
+        last = self._object_poses[car]
+        link = self.worlds[car].link
+        for k, (x, y, yaw) in enumerate(boxes[:, :3]):
+            if k < len(last) and np.array_equal(last[k], (x, y, yaw)):
+                continue
+            if not link.set_pose(gz.object_model(k), float(x), float(y), 0.0, float(yaw)):
+                raise SimulatorUnavailable(f"service {gz.SET_POSE_SERVICE} refused to move {gz.object_model(k)!r}")
+        self._object_poses[car] = boxes[:, :3].copy()
 
     def set_look(self, car: int, look, camera=None) -> None:
         raise NotImplementedError("the Gazebo world's look is its ground texture (racer gazebo world)")

@@ -128,9 +128,9 @@ class TrainConfig:
             self.race = objects.to_dict()  # one spelling and type per key, as a run records it
         except ObjectsError as exc:
             raise ConfigError(f"race: {exc}") from exc
-        if objects.any and self.sim != "embedded":
-            raise ConfigError(f"a {objects.race_type} race with objects needs the embedded simulator for now, "
-                              f"not sim {self.sim}")
+        if objects.any and self.sim == "ros":  # the node lays out its own objects; the learner cannot move them
+            raise ConfigError(f"a {objects.race_type} race with objects trains on the embedded simulator or in "
+                              "Gazebo, not through simulator nodes (sim ros)")
         if self.sim == "ros" and self.randomize:
             raise ConfigError("with sim ros the simulator nodes randomise: set their `randomize` parameter")
         if self.sim == "gazebo":

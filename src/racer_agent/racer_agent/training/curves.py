@@ -56,6 +56,9 @@ def save_training_curves(run: RunDirectory) -> list[Path]:
     axes[1].plot(it, _column(iterations, "eval_progress"), "o-", ms=3, color="tab:red", label="evaluation")
     axes[1].plot(it, 100 * _column(iterations, "completion_rate"), color="tab:green", alpha=0.7,
                  label="training laps completed (%)")
+    if np.nansum(_column(iterations, "crashes")) > 0:  # a race with objects: the console's crash incidents
+        axes[1].plot(it, _column(iterations, "crashes"), color="tab:brown", alpha=0.7,
+                     label="training episodes ended by a crash")
     axes[1].set_ylabel("progress (%)")
     axes[1].legend(loc="upper left", fontsize=8)
     axes[2].plot(it, _column(iterations, "eval_lap_time_s"), "o-", ms=3, color="tab:red")

@@ -32,7 +32,8 @@ from racer_agent.training import checkpoint
 EPISODE_COLUMNS = ("iteration", "episode", "phase", "car", "track", "reward", "progress", "status", "steps",
                    "lap_time_s", "samples", "wall_s")
 ITERATION_COLUMNS = ("iteration", "samples", "wall_s", "episodes", "mean_reward", "mean_progress",
-                     "completion_rate", "speed_cap", "policy_loss", "value_loss", "entropy", "approx_kl",
+                     "completion_rate", "crashes", "off_track", "speed_cap", "policy_loss", "value_loss",
+                     "entropy", "approx_kl",
                      "clip_fraction", "samples_per_s", "eval_progress", "eval_completed", "eval_lap_time_s",
                      "eval_lap_over_reference")
 
@@ -120,8 +121,11 @@ class CsvLog:
     """Append-only CSV with a fixed header; flushed per row so a killed run keeps its metrics."""
 
     def __init__(self, path: Path, columns: tuple[str, ...]):
-        self.columns = columns
         new = not path.is_file() or path.stat().st_size == 0
+        if not new:  # a resumed run written by an older racer keeps its file's columns
+            with path.open(newline="") as f:
+                columns = tuple(next(csv.reader(f), columns))
+        self.columns = columns
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("a", newline="")
         self._writer = csv.DictWriter(self._file, fieldnames=columns, extrasaction="ignore")

@@ -253,7 +253,10 @@ class Trainer:
         row = {"iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s, "episodes": len(finished),
                "mean_reward": float(np.mean([r["reward"] for r in finished])) if finished else None,
                "mean_progress": float(np.mean([r["progress"] for r in finished])) if finished else None,
-               "completion_rate": _completion_rate(finished) if finished else None, "speed_cap": p.speed_cap,
+               "completion_rate": _completion_rate(finished) if finished else None,
+               # the console's "crash incidents" and off-track count: training episodes that ended so
+               "crashes": sum(r["status"] == episode.CRASHED for r in finished),
+               "off_track": sum(r["status"] == episode.OFF_TRACK for r in finished), "speed_cap": p.speed_cap,
                "samples_per_s": samples / max(seconds, 1e-9), **losses, **eval_row}
         self.iterations_log.write(row)
         self._tensorboard({f"train/{k}": v for k, v in row.items()
