@@ -186,6 +186,7 @@ def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: 
         fx, fy, fz = cp * cy, cp * sy, -sp  # camera axes in the world: forward, left, up
         lx, ly = -sy, cy
         ux, uy, uz = sp * cy, sp * sy, cp
+        tan_h, tan_v = (w / 2) / f, (h / 2) / f  # the half fields of view
         for b in range(counts[k]):
             drawn[b, 0], drawn[b, 1], drawn[b, 2], drawn[b, 3] = 0, 0, 0, 0
             bx, by, byaw = boxes[k, b, 0], boxes[k, b, 1], boxes[k, b, 2]
@@ -202,6 +203,17 @@ def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: 
                         corners[m, 1] = rx * lx + ry * ly  # left
                         corners[m, 2] = rx * ux + ry * uy + rz * uz  # up
                         m += 1
+            # outside one of the view volume's side planes (or behind the camera) with all corners: unseen
+            out_left = out_right = out_up = out_down = out_near = True
+            for m in range(8):
+                d, lf, up = corners[m, 0], corners[m, 1], corners[m, 2]
+                out_near &= d < _NEAR
+                out_left &= lf > d * tan_h
+                out_right &= -lf > d * tan_h
+                out_up &= up > d * tan_v
+                out_down &= -up > d * tan_v
+            if out_near or out_left or out_right or out_up or out_down:
+                continue
             lo_u, hi_u, lo_v, hi_v = np.inf, -np.inf, np.inf, -np.inf
             for m in range(8):
                 for q in range(m, 8):
@@ -234,36 +246,45 @@ def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: 
             half_h = 0.5 * height
             for i in range(i0, i1):
                 vu = (h / 2 - (i + 0.5)) / f
+                # along a row only the left-right part of the ray changes: its height slab is the row's
+                wz = fz + vu * uz
+                if abs(wz) < 1e-12:
+                    if abs(pz) > half_h:
+                        continue
+                    tz0, tz1 = -np.inf, np.inf
+                else:
+                    tz0, tz1 = (-half_h - pz) / wz, (half_h - pz) / wz
+                    if tz0 > tz1:
+                        tz0, tz1 = tz1, tz0
+                if tz1 <= 0.0:
+                    continue
+                row_x, row_y = fx + vu * ux, fy + vu * uy
                 for j in range(j0, j1):
                     vl = (w / 2 - (j + 0.5)) / f
-                    wx = fx + vl * lx + vu * ux
-                    wy = fy + vl * ly + vu * uy
-                    wz = fz + vu * uz
+                    wx, wy = row_x + vl * lx, row_y + vl * ly
                     rx, ry = cb * wx + sb * wy, -sb * wx + cb * wy
-                    t_near, t_far, face = -np.inf, np.inf, -1
-                    hit = True
-                    for axis in range(3):
-                        if axis == 0:
-                            o, d, half = px, rx, half_l
-                        elif axis == 1:
-                            o, d, half = py, ry, half_w
-                        else:
-                            o, d, half = pz, wz, half_h
-                        if abs(d) < 1e-12:
-                            if abs(o) > half:
-                                hit = False
-                                break
-                            continue
-                        t1, t2 = (-half - o) / d, (half - o) / d
+                    t_near, t_far, shade = tz0, tz1, TOP_FACE
+                    if rx != 0.0:
+                        t1, t2 = (-half_l - px) / rx, (half_l - px) / rx
                         if t1 > t2:
                             t1, t2 = t2, t1
                         if t1 > t_near:
-                            t_near, face = t1, axis
+                            t_near, shade = t1, END_FACE
                         t_far = min(t_far, t2)
-                    if not hit or t_near > t_far or t_near <= 0.0 or t_near >= depth[i, j]:
+                    elif abs(px) > half_l:
+                        continue
+                    if ry != 0.0:
+                        t1, t2 = (-half_w - py) / ry, (half_w - py) / ry
+                        if t1 > t2:
+                            t1, t2 = t2, t1
+                        if t1 > t_near:
+                            t_near, shade = t1, SIDE_FACE
+                        t_far = min(t_far, t2)
+                    elif abs(py) > half_w:
+                        continue
+                    if t_near > t_far or t_near <= 0.0 or t_near >= depth[i, j]:
                         continue
                     depth[i, j] = t_near
-                    shade = TOP_FACE if face == 2 else (END_FACE if face == 0 else SIDE_FACE)
                     for ch in range(c):
                         out[k, i, j, ch] = colours[k, kind, shade, ch]
                     if i < first_rows[k]:

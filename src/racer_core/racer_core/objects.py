@@ -263,6 +263,15 @@ class Lanes:
         _lane_poses(self._c, self._i, self._o, t.cum_length, t.closed, along, lateral, ahead, step, out)
         return out
 
+    def drive(self, start: np.ndarray, lane: np.ndarray, change_at: np.ndarray, elapsed: float, speed: float,
+              duration: float, along: np.ndarray, lateral: np.ndarray, poses: np.ndarray) -> None:
+        """Bots `elapsed` seconds after leaving `start` at `speed` (metres of centre line per second):
+        into `along` (wrapped), `lateral` and `poses`, each changing from its `lane` to the other
+        along a smoothstep S-curve from `change_at` for `duration` seconds (inf: no change)."""
+        t = self.track
+        _drive(self._c, self._i, self._o, t.cum_length, t.closed, start, lane, change_at, elapsed, speed, duration,
+               along, lateral, poses)
+
     def describe(self, along: np.ndarray, poses: np.ndarray, crash_sizes: np.ndarray, left: np.ndarray,
                  from_centre: np.ndarray, view_points: np.ndarray) -> None:
         """Per object at centre-line distance `along` standing at `poses`: whether it is left of the
@@ -304,6 +313,30 @@ def _lane_poses(center, inner, outer, cum, closed, along, lateral, ahead, step, 
         fx, fy = _lane_point(center, inner, outer, cum, closed, along[k] + step, ahead[k])
         bx, by = _lane_point(center, inner, outer, cum, closed, along[k] - step, lateral[k])
         out[k, 2] = np.arctan2(fy - by, fx - bx)
+
+
+@nb.njit(cache=True, inline="always")
+def _lane_change(lane, change_at, t, duration):
+    """Lateral position of a bot at time t: an S-curve (smoothstep) from its lane to the other."""
+    u = min(max((t - change_at) / duration, 0.0), 1.0)
+    return lane - 2.0 * lane * u * u * (3.0 - 2.0 * u)
+
+
+@nb.njit(cache=True)
+def _drive(center, inner, outer, cum, closed, start, lane, change_at, elapsed, speed, duration, along, lateral,
+           poses):
+    length = cum[-1]
+    step = 0.05
+    for k in range(len(start)):
+        s = start[k] + speed * elapsed
+        now = _lane_change(lane[k], change_at[k], elapsed, duration)
+        ahead = _lane_change(lane[k], change_at[k], elapsed + step / speed, duration) if speed > 0 else now
+        along[k] = s % length if closed else s
+        lateral[k] = now
+        poses[k, 0], poses[k, 1] = _lane_point(center, inner, outer, cum, closed, s, now)
+        fx, fy = _lane_point(center, inner, outer, cum, closed, s + step, ahead)
+        bx, by = _lane_point(center, inner, outer, cum, closed, s - step, now)
+        poses[k, 2] = np.arctan2(fy - by, fx - bx)
 
 
 @nb.njit(cache=True)
@@ -359,8 +392,9 @@ def rectangles_overlap(a: np.ndarray, a_size: tuple[float, float], b: np.ndarray
 
 @nb.njit(cache=True)
 def _overlaps(a, a_size, b, b_sizes, out):
-    """The separating-axis test on the four edge directions of each pair."""
+    """The separating-axis test on the four edge directions of each pair; returns how many overlap."""
     axes = np.empty((4, 2))
+    hits = 0
     axes[0, 0], axes[0, 1] = np.cos(a[2]), np.sin(a[2])
     axes[1, 0], axes[1, 1] = -axes[0, 1], axes[0, 0]
     for k in range(len(b)):
@@ -378,6 +412,8 @@ def _overlaps(a, a_size, b, b_sizes, out):
                 separated = True
                 break
         out[k] = not separated
+        hits += not separated
+    return hits
 
 
 def rectangle_corners(poses: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -54,6 +54,8 @@ class ObjectsOnTrack:
         self.lateral = np.zeros(n)  # +1 inner lane, -1 outer, between during a lane change
         self.poses = np.zeros((n, 3))
         self._hits = np.zeros(n, np.bool_)
+        self._is_bot = (self.kinds == BOT).tolist()
+        self._mounts: dict[CameraConfig, np.ndarray] = {}  # each camera's CameraConfig.mount, made once
         self._car_size = np.asarray(CAR_FOOTPRINT, float)
         self._order, self._sorted_along, self._lists = np.zeros(0, np.int64), [], {}
         self._left, self._from_centre = np.zeros(n, np.bool_), np.zeros(n)
@@ -125,36 +127,24 @@ class ObjectsOnTrack:
         if not self.n_bots:
             return
         cfg = self.config
-        bots = slice(self.n_obstacles, None)
-        along = self._bot_start + cfg.bot_car_speed * self.elapsed
-        lateral = self._bot_lane.copy()
-        ahead = lateral.copy()
-        if cfg.is_lane_change and cfg.bot_car_speed > 0:
-            duration = cfg.lane_change_distance / cfg.bot_car_speed
-            for k in range(self.n_bots):
+        changing = cfg.is_lane_change and cfg.bot_car_speed > 0
+        duration = cfg.lane_change_distance / cfg.bot_car_speed if changing else np.inf
+        if changing:
+            for k in np.flatnonzero(self.elapsed >= self._change_at + duration):
                 while self.elapsed >= self._change_at[k] + duration:  # a change finished: the next is drawn
                     self._bot_lane[k] = -self._bot_lane[k]
                     self._change_at[k] += duration + self._rng.uniform(cfg.lower_lane_change_time,
                                                                        cfg.upper_lane_change_time)
-                lateral[k] = self._lane_change(k, self.elapsed, duration)
-                ahead[k] = self._lane_change(k, self.elapsed + 0.05 / cfg.bot_car_speed, duration)
-        self.along[bots] = np.mod(along, self.track.length) if self.track.closed else along
-        self.lateral[bots] = lateral
-        self.poses[bots] = self.lanes[self.reversed].poses(along, lateral, ahead)
-
-    def _lane_change(self, k: int, t: float, duration: float) -> float:
-        """Lateral position of bot k at time t: an S-curve (smoothstep) from its lane to the other."""
-        u = min(max((t - self._change_at[k]) / duration, 0.0), 1.0)
-        s = u * u * (3.0 - 2.0 * u)
-        lane = self._bot_lane[k]
-        return lane + (-lane - lane) * s
+        bots = slice(self.n_obstacles, None)
+        self.lanes[self.reversed].drive(self._bot_start, self._bot_lane, self._change_at, self.elapsed,
+                                        cfg.bot_car_speed, duration, self.along[bots], self.lateral[bots],
+                                        self.poses[bots])
 
     # ------------------------------------------------------------------------------ crashes
     def collide(self, car_pose: np.ndarray, car_along: float) -> int:
         """The first object the car's footprint overlaps, or -1. Running into a bot from behind is a
         crash; a bot running into the car from behind is not: the bots wait out their penalty."""
-        _overlaps(np.asarray(car_pose[:3], float), self._car_size, self.poses, self.crash_sizes, self._hits)
-        if not self._hits.any():
+        if not _overlaps(car_pose, self._car_size, self.poses, self.crash_sizes, self._hits):
             return -1
         for k in np.flatnonzero(self._hits):
             if self.kinds[k] == BOT and self._wrapped(self.along[k] - car_along) <= 0:  # the car is ahead
@@ -197,6 +187,7 @@ class ObjectsOnTrack:
         nxt, prev = int(self._order[position]), int(self._order[position - 1])
         lists = self._lists
         speed = float(self.config.bot_car_speed) if self.pause_left <= 0 else 0.0
+        is_bot = self._is_bot
         return {
             "objects_location": [list(xy) for xy in lists["objects_location"]],
             "objects_distance": list(lists["objects_distance"]),
@@ -204,15 +195,17 @@ class ObjectsOnTrack:
             "objects_left_of_center": list(lists["objects_left_of_center"]),
             "objects_distance_from_center": list(lists["objects_distance_from_center"]),
             "objects_heading": list(lists["objects_heading"]),
-            "objects_speed": [speed if kind == BOT else 0.0 for kind in self.kinds.tolist()],
+            "objects_speed": [speed if bot else 0.0 for bot in is_bot],
             "object_in_camera": self.in_view(nxt, car_pose, camera),
         }
 
     def in_view(self, k: int, car_pose: np.ndarray, camera: CameraConfig) -> bool:
         """Whether any of object k's crash-rectangle corners (at its base) or its centre lies inside
         the camera's view volume (near 0.2 m, far 300 m, the camera's own field of view and pitch)."""
-        return bool(_any_in_view(self._view_points[k], np.asarray(car_pose[:3], float), camera.mount(),
-                                 0.5 * camera.width, 0.5 * camera.height))
+        mount = self._mounts.get(camera)
+        if mount is None:
+            mount = self._mounts[camera] = camera.mount()
+        return bool(_any_in_view(self._view_points[k], car_pose, mount, 0.5 * camera.width, 0.5 * camera.height))
 
 
 

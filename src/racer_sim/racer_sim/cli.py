@@ -252,8 +252,11 @@ def _bench_learn(args) -> int:
     from racer_agent.bench import learn as learn_bench
 
     ent_coefs = tuple(float(c) for c in args.peer_ent_coefs.split(",")) if args.peer_ent_coefs else None
+    from racer_agent.training.options import RACE_OPTIONS, race_overrides
+
+    race = race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS})
     result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer,
-                             peer_ent_coefs=ent_coefs)
+                             peer_ent_coefs=ent_coefs, race=race)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 
@@ -447,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--no-peer", action="store_true", help="skip Stable-Baselines3")
     learn.add_argument("--peer-ent-coefs", help="SB3 entropy coefficients to run, comma-separated "
                        "(default: SB3's documented default 0.0 and racer's beta_entropy)")
+    _add_train_options(learn, only_race=True)  # a race: trained beside the time trial, no SB3 peer
     learn.set_defaults(func=_bench_learn)
     scale = bench.add_parser("scale", help="training samples/s: one process vs Ray workers (1, 2, two nodes)")
     scale.add_argument("--json", action="store_true", help="print one JSON object")

@@ -7,6 +7,12 @@ default and once with racer's. Both are judged by the same greedy evaluation (`g
 `eval_laps` laps from evenly spaced starts, timed in sim seconds, a lap ending at its first
 mistake; the final figures are that evaluation of the kept (best) policy. Every seed is reported,
 then medians, where a seed that never lapped counts as infinitely slow.
+
+With `race` (object avoidance, head-to-bot) every seed trains twice, in that race and in a time
+trial, in the same run (the peer is the time trial). The race's model is then also judged the way
+the console's evaluation drives: `CONSECUTIVE` laps in one run from the start line with no
+penalties (a crash or off-track ends it); with randomised obstacles, besides, `UNSEEN_LAPS` single
+laps each on a layout drawn from seeds training never used.
 """
 
 from __future__ import annotations
@@ -21,15 +27,48 @@ from racer_agent.training import config as train_config
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.trainer import Trainer
 
+CONSECUTIVE = 3  # laps of the console-style run from the start line
+UNSEEN_LAPS = 30  # single laps on unseen random layouts
+UNSEEN_SEED = 1_000_000  # layouts from here on: no training or evaluation seed reaches them
 
-def run_racer(track: str, seed: int, minutes: float, workdir: Path) -> dict:
-    cfg = train_config.load(track=track, seed=seed, minutes=minutes)
-    trainer = Trainer(cfg, workdir / f"racer-{Path(track).stem}-{seed}", show_progress=False)
+
+def run_racer(track: str, seed: int, minutes: float, workdir: Path, race: dict | None = None) -> dict:
+    cfg = train_config.load(track=track, seed=seed, minutes=minutes, race=race)
+    name = f"racer-{Path(track).stem}-{seed}-{(race or {}).get('race_type', 'time_trial')}"
+    trainer = Trainer(cfg, workdir / name, show_progress=False)
     outcome = trainer.train()
     p = outcome.progress
     best = TorchPolicy.from_checkpoint(trainer.run.checkpoint_for_driving())
     final = trainer.evaluation.run(best, EvalState(), p.samples, p.wall_s).summary
-    return _row(p.eval, final, p.samples, p.wall_s, outcome.reason)
+    row = _row(p.eval, final, p.samples, p.wall_s, outcome.reason)
+    if race:
+        row.update(_race_laps(cfg, best))
+    return row
+
+
+def _race_laps(cfg: train_config.TrainConfig, policy: TorchPolicy) -> dict:
+    """The console's run (consecutive laps from the line, no penalties) and, with randomised
+    obstacles, single laps on layouts training never saw."""
+    from racer_agent.env.race import Race, RaceConfig
+    from racer_agent.evaluation.laps import drive_laps
+
+    options = {**cfg.race_options(), "start": "start_line"}
+    race = Race(RaceConfig(track=cfg.tracks[0], **options))
+    race.seed(0)
+    laps, _ = drive_laps(race, policy, [0.0], consecutive=CONSECUTIVE)
+    out = {"consecutive_laps": sum(lap.completed for lap in laps),
+           "consecutive_crashes": sum(lap.crashed for lap in laps),
+           "consecutive_off_track": sum(lap.off_track for lap in laps),
+           "consecutive_lap_times_s": [round(lap.lap_time_s, 3) for lap in laps if lap.completed]}
+    if race.race_objects.randomize_obstacle_locations:
+        unseen = []
+        for k in range(UNSEEN_LAPS):
+            race.seed(UNSEEN_SEED + k)
+            unseen += drive_laps(race, policy, [0.0])[0]
+        out["unseen_layout_laps"] = len(unseen)
+        out["unseen_layout_completed"] = sum(lap.completed for lap in unseen)
+        out["unseen_layout_crashes"] = sum(lap.crashed for lap in unseen)
+    return out
 
 
 def run_sb3(track: str, seed: int, minutes: float, ent_coef: float) -> tuple[dict, dict]:
@@ -53,25 +92,30 @@ def _finite(x: float) -> float | None:
 
 
 def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | None, peer: bool = True,
-        peer_ent_coefs: tuple[float, ...] | None = None) -> dict:
+        peer_ent_coefs: tuple[float, ...] | None = None, race: dict | None = None) -> dict:
     from tqdm import tqdm
 
     from racer_agent.training.config import Hyperparameters
 
     if peer_ent_coefs is None:
         peer_ent_coefs = (0.0, train_config.load().hyperparameters.beta_entropy)  # SB3's default, racer's
-    peers = [f"sb3 ent_coef {c:g}" for c in peer_ent_coefs] if peer else []
+    peers = [f"sb3 ent_coef {c:g}" for c in peer_ent_coefs] if peer and not race else []
+    raced = [train_config.load(race=race).race.get("race_type", "time_trial")] if race else []
     result: dict = {"minutes": minutes, "peer_minutes": peer_minutes or minutes, "seeds": list(range(seeds)),
+                    "race": train_config.load(race=race).race if race else {},
                     "racer_settings": train_config.load().to_dict(), "peer_settings": {}, "tracks": {},
                     "deepracer_console_defaults": vars(Hyperparameters())}
     with tempfile.TemporaryDirectory() as tmp, \
-            tqdm(total=len(tracks) * seeds * (1 + len(peers)), desc="bench learn") as bar:
+            tqdm(total=len(tracks) * seeds * (1 + len(peers) + len(raced)), desc="bench learn") as bar:
         for track in tracks:
             cfg = train_config.load(track=track)
             evaluation = GreedyEvaluation.for_config(cfg)
             reference = evaluation.references[0]
-            runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers}}
+            runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers + raced}}
             for seed in range(seeds):
+                for name in raced:  # the race first, then the time trial beside it
+                    runs[name].append(run_racer(track, seed, minutes, Path(tmp), race))
+                    bar.update()
                 runs["racer"].append(run_racer(track, seed, minutes, Path(tmp)))
                 bar.update()
                 for name, ent_coef in zip(peers, peer_ent_coefs, strict=False):
@@ -92,7 +136,15 @@ def _median(runs: list[dict]) -> dict:
         m = statistics.median(r[key] if r[key] is not None else math.inf for r in runs)
         return round(m, 3) if math.isfinite(m) else None
 
-    return {"median_first_lap_s": med("first_lap_s"), "median_all_laps_s": med("all_laps_s"),
+    extra = {}
+    if "consecutive_laps" in runs[0]:
+        extra["every_seed_consecutive_clean"] = all(
+            r["consecutive_laps"] == CONSECUTIVE and not r["consecutive_crashes"] and not r["consecutive_off_track"]
+            for r in runs)
+    if "unseen_layout_laps" in runs[0]:
+        extra["unseen_layout_completion"] = round(sum(r["unseen_layout_completed"] for r in runs)
+                                                  / sum(r["unseen_layout_laps"] for r in runs), 3)
+    return {**extra, "median_first_lap_s": med("first_lap_s"), "median_all_laps_s": med("all_laps_s"),
             "median_final_completion": statistics.median(r["final_completed"] / r["final_laps"] for r in runs),
             "median_mean_lap_time_s": med("mean_lap_time_s"),
             "median_lap_time_over_reference": med("lap_time_over_reference"),

@@ -69,6 +69,9 @@ class Verdict:
     best: bool  # the best evaluation so far: keep this policy
 
 
+EVAL_SEED = 12345  # the layouts randomised objects take in every greedy evaluation (never a training seed's)
+
+
 class GreedyEvaluation:
     """`laps_per_track` greedy laps from evenly spaced starts on each track, one lap each, ending at
     the first mistake, in the direction the run trains in (both ways round for alternate): the best
@@ -89,6 +92,8 @@ class GreedyEvaluation:
         laps: list[tuple[str, LapResult]] = []
         ratios = []
         for (race, reverse), reference in zip(self.judged, self.references, strict=True):
+            if race.objects:
+                race.seed(EVAL_SEED)  # randomised objects: every evaluation meets the same layouts
             track_laps = spread_laps(race, policy, reverse)
             laps += [(race.track.name + (" reversed" if reverse else ""), lap) for lap in track_laps]
             ratios += [lap.lap_time_s / reference for lap in track_laps if lap.completed]
