@@ -150,7 +150,13 @@ def paint_sky(frame: np.ndarray, table: GroundTable, sky_rows: np.ndarray) -> No
 BOX_X, BOX_Y, BOX_YAW, BOX_LENGTH, BOX_WIDTH, BOX_HEIGHT, BOX_KIND = range(7)
 BOX_COLUMNS = 7
 TOP_FACE, END_FACE, SIDE_FACE = range(3)  # the shade a face gets (the look's object colours' second axis)
-_NEAR = 1e-3  # m: a corner nearer the camera plane than this makes a box's screen bounds the whole image
+_NEAR = 1e-3  # m: the camera's near plane; faces are clipped there
+# A box's corners are numbered 4a + 2e + z (a: back/front end, e: right/left side, z: bottom/top).
+# Its faces that can face a camera above the ground, each corner cycle with its shade and its
+# outward normal in the box's frame (x along its length, y to its left):
+_FACES = np.array([[4, 6, 7, 5], [0, 1, 3, 2], [2, 3, 7, 6], [0, 4, 5, 1], [1, 5, 7, 3]])
+_FACE_SHADES = np.array([END_FACE, END_FACE, SIDE_FACE, SIDE_FACE, TOP_FACE])
+_FACE_NORMALS = np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 1.0, 0], [0, -1.0, 0], [0, 0, 1.0]])
 
 
 @nb.njit(cache=True)
@@ -161,15 +167,18 @@ def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: 
 
     `boxes` (N, M, BOX_COLUMNS) with `counts` (N,) rows used per car; `mounts` (N, 4) from
     `CameraConfig.mount`; `colours` (N, kinds, 3 faces, C) uint8 from `Look.object_colours`.
-    Each pixel's ray, the same pinhole ray `ground_table` casts, is intersected with each box
-    (slab test in the box's frame) within the box's projected bounds; the nearest hit wins
-    (`depth` (H, W) scratch, all inf between calls), so boxes hide each other correctly and always
-    hide the ground behind them. Sky pixels a box covers are kept in `sky_dirty` (N, 4: rows and
-    columns, half-open) and repainted from `sky` (N, H, C) on the next frame, since the ground pass
-    leaves sky rows alone.
+    Each face of a box that faces the camera is clipped at the near plane, projected through the
+    same pinhole `ground_table` uses and filled row by row (pixel centres inside it); each pixel's
+    distance along its ray to the face's plane goes into `depth` (H, W scratch, all inf between
+    calls) and the nearest face wins, so boxes hide each other correctly, and always hide the
+    ground behind them. Sky pixels a box covers are kept in `sky_dirty` (N, 4: rows and columns,
+    half-open) and repainted from `sky` (N, H, C) on the next frame, since the ground pass leaves
+    sky rows alone.
     """
     n, h, w, c = out.shape
-    corners = np.empty((8, 3))
+    cam = np.empty((8, 3))  # the corners in the camera's frame: depth (forward), left, up
+    poly = np.empty((6, 3))  # a face clipped at the near plane
+    screen = np.empty((6, 2))  # its vertices in pixels: column, row
     drawn = np.empty((counts.max() if n else 0, 4), np.int64)  # each box's screen bounds, to clear `depth`
     for k in range(n):
         for i in range(sky_dirty[k, 0], sky_dirty[k, 1]):  # the sky pixels boxes covered last frame
@@ -188,25 +197,22 @@ def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: 
         ux, uy, uz = sp * cy, sp * sy, cp
         tan_h, tan_v = (w / 2) / f, (h / 2) / f  # the half fields of view
         for b in range(counts[k]):
-            drawn[b, 0], drawn[b, 1], drawn[b, 2], drawn[b, 3] = 0, 0, 0, 0
+            drawn[b, 0], drawn[b, 1], drawn[b, 2], drawn[b, 3] = h, 0, w, 0
             bx, by, byaw = boxes[k, b, 0], boxes[k, b, 1], boxes[k, b, 2]
             half_l, half_w, height = 0.5 * boxes[k, b, 3], 0.5 * boxes[k, b, 4], boxes[k, b, 5]
             kind = int(boxes[k, b, 6])
             cb, sb = np.cos(byaw), np.sin(byaw)
-            # screen bounds: the eight corners, with the edges that cross the near plane cut there
-            m = 0
-            for a in (-half_l, half_l):
-                for e in (-half_w, half_w):
-                    for z in (0.0, height):
-                        rx, ry, rz = bx + cb * a - sb * e - ox, by + sb * a + cb * e - oy, z - oz
-                        corners[m, 0] = rx * fx + ry * fy + rz * fz  # depth along the camera's axis
-                        corners[m, 1] = rx * lx + ry * ly  # left
-                        corners[m, 2] = rx * ux + ry * uy + rz * uz  # up
-                        m += 1
+            for m in range(8):
+                a = half_l if m >= 4 else -half_l
+                e = half_w if (m >> 1) & 1 else -half_w
+                rx, ry, rz = bx + cb * a - sb * e - ox, by + sb * a + cb * e - oy, (m & 1) * height - oz
+                cam[m, 0] = rx * fx + ry * fy + rz * fz
+                cam[m, 1] = rx * lx + ry * ly
+                cam[m, 2] = rx * ux + ry * uy + rz * uz
             # outside one of the view volume's side planes (or behind the camera) with all corners: unseen
             out_left = out_right = out_up = out_down = out_near = True
             for m in range(8):
-                d, lf, up = corners[m, 0], corners[m, 1], corners[m, 2]
+                d, lf, up = cam[m, 0], cam[m, 1], cam[m, 2]
                 out_near &= d < _NEAR
                 out_left &= lf > d * tan_h
                 out_right &= -lf > d * tan_h
@@ -214,81 +220,69 @@ def render_boxes(out: np.ndarray, poses: np.ndarray, mounts: np.ndarray, boxes: 
                 out_down &= -up > d * tan_v
             if out_near or out_left or out_right or out_up or out_down:
                 continue
-            lo_u, hi_u, lo_v, hi_v = np.inf, -np.inf, np.inf, -np.inf
-            for m in range(8):
-                for q in range(m, 8):
-                    if q != m and (q ^ m) not in (1, 2, 4):  # the corners' 12 edges differ in one bit
-                        continue
-                    za, zb = corners[m, 0], corners[q, 0]
-                    if za < _NEAR and zb < _NEAR:
-                        continue
-                    if za >= _NEAR and zb >= _NEAR:
-                        if q != m:
-                            continue
-                        s_ = 0.0
-                    else:
-                        s_ = (_NEAR - za) / (zb - za)  # where the edge meets the near plane
-                    zc = za + s_ * (zb - za)
-                    u = (corners[m, 1] + s_ * (corners[q, 1] - corners[m, 1])) / zc
-                    v = (corners[m, 2] + s_ * (corners[q, 2] - corners[m, 2])) / zc
-                    lo_u, hi_u = min(lo_u, u), max(hi_u, u)
-                    lo_v, hi_v = min(lo_v, v), max(hi_v, v)
-            if lo_u > hi_u:
-                continue  # wholly behind the camera
-            j0 = max(0, int(np.floor(w / 2 - hi_u * f - 0.5)))
-            j1 = min(w, int(np.ceil(w / 2 - lo_u * f - 0.5)) + 1)
-            i0 = max(0, int(np.floor(h / 2 - hi_v * f - 0.5)))
-            i1 = min(h, int(np.ceil(h / 2 - lo_v * f - 0.5)) + 1)
-            drawn[b, 0], drawn[b, 1], drawn[b, 2], drawn[b, 3] = i0, i1, j0, j1
-            # the camera in the box's frame (origin at the box's centre, x along its length)
+            # the camera in the box's frame: which faces it sees
             dx, dy = ox - bx, oy - by
             px, py, pz = cb * dx + sb * dy, -sb * dx + cb * dy, oz - 0.5 * height
-            half_h = 0.5 * height
-            for i in range(i0, i1):
-                vu = (h / 2 - (i + 0.5)) / f
-                # along a row only the left-right part of the ray changes: its height slab is the row's
-                wz = fz + vu * uz
-                if abs(wz) < 1e-12:
-                    if abs(pz) > half_h:
-                        continue
-                    tz0, tz1 = -np.inf, np.inf
-                else:
-                    tz0, tz1 = (-half_h - pz) / wz, (half_h - pz) / wz
-                    if tz0 > tz1:
-                        tz0, tz1 = tz1, tz0
-                if tz1 <= 0.0:
+            for face in range(5):
+                if not ((face == 0 and px > half_l) or (face == 1 and px < -half_l) or (face == 2 and py > half_w)
+                        or (face == 3 and py < -half_w) or (face == 4 and pz > 0.5 * height)):
                     continue
-                row_x, row_y = fx + vu * ux, fy + vu * uy
-                for j in range(j0, j1):
-                    vl = (w / 2 - (j + 0.5)) / f
-                    wx, wy = row_x + vl * lx, row_y + vl * ly
-                    rx, ry = cb * wx + sb * wy, -sb * wx + cb * wy
-                    t_near, t_far, shade = tz0, tz1, TOP_FACE
-                    if rx != 0.0:
-                        t1, t2 = (-half_l - px) / rx, (half_l - px) / rx
-                        if t1 > t2:
-                            t1, t2 = t2, t1
-                        if t1 > t_near:
-                            t_near, shade = t1, END_FACE
-                        t_far = min(t_far, t2)
-                    elif abs(px) > half_l:
+                # the face's plane in the camera frame: normal . point = offset
+                nxw = cb * _FACE_NORMALS[face, 0] - sb * _FACE_NORMALS[face, 1]
+                nyw = sb * _FACE_NORMALS[face, 0] + cb * _FACE_NORMALS[face, 1]
+                nzw = _FACE_NORMALS[face, 2]
+                n0 = nxw * fx + nyw * fy + nzw * fz
+                n1 = nxw * lx + nyw * ly
+                n2 = nxw * ux + nyw * uy + nzw * uz
+                q = _FACES[face, 0]
+                offset = n0 * cam[q, 0] + n1 * cam[q, 1] + n2 * cam[q, 2]
+                # clip at the near plane (one plane of Sutherland-Hodgman)
+                count = 0
+                for v in range(4):
+                    a_, b_ = _FACES[face, v], _FACES[face, (v + 1) % 4]
+                    da, db = cam[a_, 0], cam[b_, 0]
+                    if da >= _NEAR:
+                        poly[count, 0], poly[count, 1], poly[count, 2] = cam[a_, 0], cam[a_, 1], cam[a_, 2]
+                        count += 1
+                    if (da >= _NEAR) != (db >= _NEAR):
+                        s_ = (_NEAR - da) / (db - da)
+                        for axis in range(3):
+                            poly[count, axis] = cam[a_, axis] + s_ * (cam[b_, axis] - cam[a_, axis])
+                        count += 1
+                if count < 3:
+                    continue
+                top, bottom = np.inf, -np.inf
+                for v in range(count):
+                    screen[v, 0] = w / 2 - poly[v, 1] / poly[v, 0] * f - 0.5
+                    screen[v, 1] = h / 2 - poly[v, 2] / poly[v, 0] * f - 0.5
+                    top, bottom = min(top, screen[v, 1]), max(bottom, screen[v, 1])
+                shade = _FACE_SHADES[face]
+                for i in range(max(0, int(np.ceil(top))), min(h - 1, int(np.floor(bottom))) + 1):
+                    left, right = np.inf, -np.inf  # where the row's centre line crosses the polygon
+                    for v in range(count):
+                        ya, yb = screen[v, 1], screen[(v + 1) % count, 1]
+                        if (ya <= i <= yb or yb <= i <= ya) and ya != yb:
+                            x = screen[v, 0] + (i - ya) * (screen[(v + 1) % count, 0] - screen[v, 0]) / (yb - ya)
+                            left, right = min(left, x), max(right, x)
+                    j0, j1 = max(0, int(np.ceil(left))), min(w - 1, int(np.floor(right)))
+                    if j0 > j1:
                         continue
-                    if ry != 0.0:
-                        t1, t2 = (-half_w - py) / ry, (half_w - py) / ry
-                        if t1 > t2:
-                            t1, t2 = t2, t1
-                        if t1 > t_near:
-                            t_near, shade = t1, SIDE_FACE
-                        t_far = min(t_far, t2)
-                    elif abs(py) > half_w:
-                        continue
-                    if t_near > t_far or t_near <= 0.0 or t_near >= depth[i, j]:
-                        continue
-                    depth[i, j] = t_near
-                    for ch in range(c):
-                        out[k, i, j, ch] = colours[k, kind, shade, ch]
+                    vu = (h / 2 - (i + 0.5)) / f
+                    row = n0 + n2 * vu
+                    for j in range(j0, j1 + 1):
+                        vl = (w / 2 - (j + 0.5)) / f
+                        t = offset / (row + n1 * vl)  # along the pixel's ray (forward, vl, vu) to the plane
+                        if t <= 0.0 or t >= depth[i, j]:
+                            continue
+                        depth[i, j] = t
+                        for ch in range(c):
+                            out[k, i, j, ch] = colours[k, kind, shade, ch]
+                    drawn[b, 0], drawn[b, 1] = min(drawn[b, 0], i), max(drawn[b, 1], i + 1)
+                    drawn[b, 2], drawn[b, 3] = min(drawn[b, 2], j0), max(drawn[b, 3], j1 + 1)
                     if i < first_rows[k]:
                         sky_dirty[k, 0], sky_dirty[k, 1] = min(sky_dirty[k, 0], i), max(sky_dirty[k, 1], i + 1)
-                        sky_dirty[k, 2], sky_dirty[k, 3] = min(sky_dirty[k, 2], j), max(sky_dirty[k, 3], j + 1)
+                        sky_dirty[k, 2], sky_dirty[k, 3] = min(sky_dirty[k, 2], j0), max(sky_dirty[k, 3], j1 + 1)
         for b in range(counts[k]):
-            depth[drawn[b, 0]: drawn[b, 1], drawn[b, 2]: drawn[b, 3]] = np.inf
+            for i in range(drawn[b, 0], drawn[b, 1]):
+                for j in range(drawn[b, 2], drawn[b, 3]):
+                    depth[i, j] = np.inf

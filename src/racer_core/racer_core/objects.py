@@ -273,13 +273,13 @@ class Lanes:
                along, lateral, poses)
 
     def describe(self, along: np.ndarray, poses: np.ndarray, crash_sizes: np.ndarray, left: np.ndarray,
-                 from_centre: np.ndarray, view_points: np.ndarray) -> None:
+                 from_centre: np.ndarray, view_points: np.ndarray, order: np.ndarray) -> None:
         """Per object at centre-line distance `along` standing at `poses`: whether it is left of the
-        centre line (driving direction), its distance from it, and the five points the view-volume
-        test checks (its crash rectangle's corners and its centre)."""
+        centre line (driving direction), its distance from it, the five points the view-volume test
+        checks (its crash rectangle's corners and its centre), and the objects' `order` along the track."""
         t = self.track
         _describe(self._c, self._i, self._o, t.cum_length, t.closed, along, poses, crash_sizes, left, from_centre,
-                  view_points)
+                  view_points, order)
 
 
 @nb.njit(cache=True, inline="always")
@@ -340,7 +340,14 @@ def _drive(center, inner, outer, cum, closed, start, lane, change_at, elapsed, s
 
 
 @nb.njit(cache=True)
-def _describe(center, inner, outer, cum, closed, along, poses, sizes, left, from_centre, view_points):
+def _describe(center, inner, outer, cum, closed, along, poses, sizes, left, from_centre, view_points, order):
+    for k in range(len(along)):  # a stable insertion sort: a handful of objects
+        order[k] = k
+        m = k
+        while m > 0 and along[order[m - 1]] > along[k]:
+            order[m] = order[m - 1]
+            m -= 1
+        order[m] = k
     for k in range(len(along)):
         cx, cy = _lane_point(center, inner, outer, cum, closed, along[k], 0.0)
         fx, fy = _lane_point(center, inner, outer, cum, closed, along[k] + 0.05, 0.0)

@@ -7,8 +7,6 @@ Objects are listed in spawn order, obstacles then bots, as the reference lists t
 
 from __future__ import annotations
 
-import bisect
-
 import numba as nb
 import numpy as np
 
@@ -52,12 +50,14 @@ class ObjectsOnTrack:
         self.reversed = False
         self.along = np.zeros(n)  # centre-line distance from the start line, driving direction
         self.lateral = np.zeros(n)  # +1 inner lane, -1 outer, between during a lane change
-        self.poses = np.zeros((n, 3))
+        # what the camera sees (camera.BOX_COLUMNS); its first three columns are the poses, kept in place
+        self._boxes = np.column_stack([np.zeros((n, 3)), self.boxes_size, self.box_kinds])
+        self.poses = self._boxes[:, :3]  # (K, 3) x, y, yaw: a view
         self._hits = np.zeros(n, np.bool_)
         self._is_bot = (self.kinds == BOT).tolist()
         self._mounts: dict[CameraConfig, np.ndarray] = {}  # each camera's CameraConfig.mount, made once
         self._car_size = np.asarray(CAR_FOOTPRINT, float)
-        self._order, self._sorted_along, self._lists = np.zeros(0, np.int64), [], {}
+        self._order, self._lists = np.arange(n), {}  # the objects in order along the track; param lists
         self._left, self._from_centre = np.zeros(n, np.bool_), np.zeros(n)
         self._view_points = np.zeros((n, 5, 2))  # the view-volume test's points per object
         # bots: where each began, its lane, and its lane-change clock
@@ -129,7 +129,7 @@ class ObjectsOnTrack:
         cfg = self.config
         changing = cfg.is_lane_change and cfg.bot_car_speed > 0
         duration = cfg.lane_change_distance / cfg.bot_car_speed if changing else np.inf
-        if changing:
+        if changing and self.elapsed >= self._change_at.min() + duration:
             for k in np.flatnonzero(self.elapsed >= self._change_at + duration):
                 while self.elapsed >= self._change_at[k] + duration:  # a change finished: the next is drawn
                     self._bot_lane[k] = -self._bot_lane[k]
@@ -138,7 +138,7 @@ class ObjectsOnTrack:
         bots = slice(self.n_obstacles, None)
         self.lanes[self.reversed].drive(self._bot_start, self._bot_lane, self._change_at, self.elapsed,
                                         cfg.bot_car_speed, duration, self.along[bots], self.lateral[bots],
-                                        self.poses[bots])
+                                        self._boxes[bots])
 
     # ------------------------------------------------------------------------------ crashes
     def collide(self, car_pose: np.ndarray, car_along: float) -> int:
@@ -146,6 +146,17 @@ class ObjectsOnTrack:
         crash; a bot running into the car from behind is not: the bots wait out their penalty."""
         if not _overlaps(car_pose, self._car_size, self.poses, self.crash_sizes, self._hits):
             return -1
+        return self._crash(car_along)
+
+    def judge(self, car_pose: np.ndarray, front_along: float, camera: CameraConfig) -> tuple[int, dict]:
+        """`collide` and `params` at once (one compiled call for the overlaps and the view volume:
+        this runs for every car at every step)."""
+        hits, seen, nxt, prev = _contact(car_pose, self._car_size, self.poses, self.crash_sizes, self._hits,
+                                         self.along, self._order, front_along, self._view_points, self._mount(camera),
+                                         0.5 * camera.width, 0.5 * camera.height)
+        return (self._crash(front_along) if hits else -1), self._params(nxt, prev, seen)
+
+    def _crash(self, car_along: float) -> int:
         for k in np.flatnonzero(self._hits):
             if self.kinds[k] == BOT and self._wrapped(self.along[k] - car_along) <= 0:  # the car is ahead
                 if self.pause_left <= 0:
@@ -168,9 +179,7 @@ class ObjectsOnTrack:
         if not len(self):
             return
         self.lanes[self.reversed].describe(self.along, self.poses, self.crash_sizes, self._left, self._from_centre,
-                                           self._view_points)
-        self._order = np.argsort(self.along, kind="stable")
-        self._sorted_along = self.along[self._order].tolist()
+                                           self._view_points, self._order)
         self._lists = {
             "objects_location": self.poses[:, :2].tolist(),
             "objects_distance": self.along.tolist(),
@@ -183,45 +192,60 @@ class ObjectsOnTrack:
         """The reward function's object keys, in the reference's types (new lists of Python floats)."""
         if not len(self):
             return {}
-        position = bisect.bisect_right(self._sorted_along, front_along) % len(self)
-        nxt, prev = int(self._order[position]), int(self._order[position - 1])
+        nxt, prev = self._around(front_along)
+        return self._params(nxt, prev, self.in_view(nxt, car_pose, camera))
+
+    def _around(self, front_along: float) -> tuple[int, int]:
+        """The next object along the track from the car's front point and the one before (wrapping)."""
+        return _around(self.along, self._order, front_along)
+
+    def _params(self, nxt: int, prev: int, seen: bool) -> dict:
         lists = self._lists
         speed = float(self.config.bot_car_speed) if self.pause_left <= 0 else 0.0
-        is_bot = self._is_bot
         return {
             "objects_location": [list(xy) for xy in lists["objects_location"]],
             "objects_distance": list(lists["objects_distance"]),
-            "closest_objects": [prev, nxt],
+            "closest_objects": [int(prev), int(nxt)],
             "objects_left_of_center": list(lists["objects_left_of_center"]),
             "objects_distance_from_center": list(lists["objects_distance_from_center"]),
             "objects_heading": list(lists["objects_heading"]),
-            "objects_speed": [speed if bot else 0.0 for bot in is_bot],
-            "object_in_camera": self.in_view(nxt, car_pose, camera),
+            "objects_speed": [speed if bot else 0.0 for bot in self._is_bot],
+            "object_in_camera": bool(seen),
         }
 
     def in_view(self, k: int, car_pose: np.ndarray, camera: CameraConfig) -> bool:
         """Whether any of object k's crash-rectangle corners (at its base) or its centre lies inside
         the camera's view volume (near 0.2 m, far 300 m, the camera's own field of view and pitch)."""
+        return bool(_any_in_view(self._view_points[k], car_pose, self._mount(camera), 0.5 * camera.width,
+                                 0.5 * camera.height))
+
+    def _mount(self, camera: CameraConfig) -> np.ndarray:
         mount = self._mounts.get(camera)
         if mount is None:
             mount = self._mounts[camera] = camera.mount()
-        return bool(_any_in_view(self._view_points[k], car_pose, mount, 0.5 * camera.width, 0.5 * camera.height))
-
-
+        return mount
 
     # ----------------------------------------------------------------------------- pictures
     def boxes(self) -> np.ndarray:
-        """(K, camera.BOX_COLUMNS) rows of what the camera sees: pose, size and colour kind."""
-        return np.column_stack([self.poses, self.boxes_size, self.box_kinds])
+        """(K, camera.BOX_COLUMNS) rows of what the camera sees: pose, size and colour kind (read only:
+        the objects' own array, updated as they move)."""
+        return self._boxes
+
+    _STATE = ("reversed", "along", "lateral", "poses", "_bot_start", "_bot_lane", "_change_at", "elapsed",
+              "pause_left", "bot_pauses", "_rng")
 
     def state_dict(self) -> dict:
-        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
-                if k in ("reversed", "along", "lateral", "poses", "_bot_start", "_bot_lane", "_change_at",
-                         "elapsed", "pause_left", "bot_pauses", "_rng")}
+        """Where the objects stand and the bots' clocks (copies; the random generator is the race's own)."""
+        return {k: (getattr(self, k).copy() if isinstance(getattr(self, k), np.ndarray) else getattr(self, k))
+                for k in self._STATE if hasattr(self, k)}
 
     def load_state_dict(self, state: dict) -> None:
         for k, v in state.items():
-            setattr(self, k, v.copy() if isinstance(v, np.ndarray) else v)
+            if isinstance(v, np.ndarray):
+                getattr(self, k)[...] = v  # in place: `poses` is a view of the camera's box rows
+            else:
+                setattr(self, k, v)
+        self._describe()
 
 
 @nb.njit(cache=True)
@@ -241,3 +265,23 @@ def _any_in_view(points, car, mount, half_width, half_height):
         if VIEW_NEAR < depth < VIEW_FAR and abs(left) < depth * tan_h and abs(up) < depth * tan_v:
             return True
     return False
+
+
+@nb.njit(cache=True)
+def _around(along, order, front):
+    """The next object along the track after the front point (the first with a greater distance,
+    wrapping to the first) and the one before it, as indices into the objects."""
+    position = 0
+    while position < len(order) and along[order[position]] <= front:
+        position += 1
+    position %= len(order)
+    return order[position], order[position - 1]
+
+
+@nb.njit(cache=True)
+def _contact(car, car_size, poses, sizes, hits, along, order, front, view_points, mount, half_width, half_height):
+    """How many objects the car overlaps (marked in `hits`), whether the next one is in view, and
+    the next and previous objects along the track."""
+    nxt, prev = _around(along, order, front)
+    seen = _any_in_view(view_points[nxt], car, mount, half_width, half_height)
+    return _overlaps(car, car_size, poses, sizes, hits), seen, nxt, prev

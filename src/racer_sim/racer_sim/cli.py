@@ -174,8 +174,11 @@ def _sim(args) -> int:
     from racer_sim.node_processes import NodeProcesses, node_command, private_dds
 
     print(private_dds(), file=sys.stderr)
+    from racer_agent.training.options import RACE_OPTIONS, race_overrides
+
     overrides = {"track": args.track, "camera": args.camera, "lockstep": args.lockstep or None,
-                 "real_time_factor": args.real_time_factor, "randomize": args.randomize or None, "seed": args.seed}
+                 "real_time_factor": args.real_time_factor, "randomize": args.randomize or None, "seed": args.seed,
+                 **(race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS}) or {})}
     return NodeProcesses().run(node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace))
 
 
@@ -369,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--randomize", action="store_true", help="domain randomisation at every reset")
     sim.add_argument("--seed", type=int)
     sim.add_argument("--namespace", default="", help="ROS namespace of the car's topics and services")
+    _add_train_options(sim, only_race=True)
     sim.set_defaults(func=_sim)
 
     ev = sub.add_parser("evaluate", help="greedy laps from the start line, like the DeepRacer console")

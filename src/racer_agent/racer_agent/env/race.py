@@ -217,9 +217,8 @@ class Race:
         params = self.params.build(m, self.sim.state[car], steer_deg, speed, tracker.progress, tracker.steps,
                                    bool(self.reversed[car]), float(self.sim_time[car]))
         if self.objects:
-            objects, pose = self.objects[car], self.sim.state[car, :3]
-            self.hit[car] = objects.collide(pose, driving)
-            params.update(objects.params(driving, pose, self.camera), is_crashed=bool(self.hit[car] >= 0))
+            self.hit[car], object_params = self.objects[car].judge(self.sim.state[car, :3], driving, self.camera)
+            params.update(object_params, is_crashed=bool(self.hit[car] >= 0))
         reward = self.reward_functions[car](params)
         status = tracker.status(int(m[sim_cols.WHEELS_ON]), crashed=bool(self.hit[car] >= 0))
         if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
