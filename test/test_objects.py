@@ -401,3 +401,51 @@ def test_models_race_each_other_seeing_each_other_and_are_ranked_by_finish_time(
     assert all(r["off_track"] >= 3 and r["finish_s"] > 2.0 * r["off_track"] for r in ranking)
     assert json.loads((tmp_path / "race" / "race.json").read_text())["ranking"] == ranking
     assert (tmp_path / "race.mp4").stat().st_size > 10_000
+
+
+def test_a_race_with_objects_resumes_exactly():
+    """The race's state carries the objects' (layouts, bot clocks, the shared random generator)."""
+    keys = {"race_type": "head_to_bot", "number_of_obstacles": 2, "randomize_obstacle_locations": True,
+            "number_of_bot_cars": 2, "is_lane_change": True, "lower_lane_change_time": 0.2,
+            "upper_lane_change_time": 0.4, "bot_car_speed": 0.5}
+    race = Race(RaceConfig(track="oval", objects=keys), num_cars=2)
+    race.seed(4)
+    for car in (0, 1):
+        race.reset_car(car)
+
+    def drive(steps: int) -> list:
+        seen = []
+        for step in range(steps):
+            for car in (0, 1):
+                _, status, params, _ = race.judge(car, 3, race.sim.measure()[car])
+                seen.append((params["objects_location"], params["closest_objects"], status))
+                if status != episode.IN_PROGRESS or step % 7 == 6:
+                    race.reset_car(car)  # new random layouts from the race's generator
+            race.advance(np.array([[0.0, 1.0], [5.0, 1.5]]))
+        return seen
+
+    drive(10)
+    saved = race.state_dict()
+    after = drive(20)
+    race.load_state_dict(saved)
+    assert drive(20) == after
+
+
+def test_bench_learn_judges_a_race_the_console_way_and_on_unseen_layouts():
+    from racer_agent.bench import learn
+
+    result = learn.run(["oval"], 1, 0.05, None, race={"race_type": "object_avoidance", "number_of_obstacles": 2,
+                                                     "randomize_obstacle_locations": True}, time_trial=False)
+    assert result["race"] == {"race_type": "object_avoidance", "number_of_obstacles": 2,
+                              "randomize_obstacle_locations": True}
+    oval = result["tracks"]["oval"]
+    assert "racer" not in oval and oval["runs"]["racer"] == []  # the time trial was not asked for
+    (row,) = oval["runs"]["object_avoidance"]
+    assert row["unseen_layout_laps"] == learn.UNSEEN_LAPS
+    assert 0 <= row["unseen_layout_completed"] <= learn.UNSEEN_LAPS
+    assert oval["object_avoidance"]["unseen_layout_completion"] == round(row["unseen_layout_completed"]
+                                                                         / learn.UNSEEN_LAPS, 3)
+    clean = row["consecutive_laps"] == learn.CONSECUTIVE and not row["consecutive_crashes"] \
+        and not row["consecutive_off_track"]
+    assert oval["object_avoidance"]["every_seed_consecutive_clean"] == clean
+    assert len(row["consecutive_lap_times_s"]) == row["consecutive_laps"]

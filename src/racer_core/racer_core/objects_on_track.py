@@ -33,6 +33,9 @@ OBSTACLE, BOT = 0, 1
 
 
 class ObjectsOnTrack:
+    """The obstacles and bots of one car's episodes: laid out at `reset`, driven by `advance`, judged
+    against the car by `judge` (crash and params at once), drawn from `boxes`."""
+
     def __init__(self, config: RaceObjects, track: Track):
         config.check(track.length)
         self.config = config

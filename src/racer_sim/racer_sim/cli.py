@@ -259,7 +259,7 @@ def _bench_learn(args) -> int:
 
     race = race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS})
     result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer,
-                             peer_ent_coefs=ent_coefs, race=race)
+                             peer_ent_coefs=ent_coefs, race=race, time_trial=not args.no_time_trial)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 
@@ -455,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--peer-ent-coefs", help="SB3 entropy coefficients to run, comma-separated "
                        "(default: SB3's documented default 0.0 and racer's beta_entropy)")
     _add_train_options(learn, only_race=True)  # a race: trained beside the time trial, no SB3 peer
+    learn.add_argument("--no-time-trial", action="store_true",
+                       help="with --race: skip the time trial trained beside it (already measured)")
     learn.set_defaults(func=_bench_learn)
     scale = bench.add_parser("scale", help="training samples/s: one process vs Ray workers (1, 2, two nodes)")
     scale.add_argument("--json", action="store_true", help="print one JSON object")

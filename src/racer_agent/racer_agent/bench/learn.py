@@ -92,7 +92,8 @@ def _finite(x: float) -> float | None:
 
 
 def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | None, peer: bool = True,
-        peer_ent_coefs: tuple[float, ...] | None = None, race: dict | None = None) -> dict:
+        peer_ent_coefs: tuple[float, ...] | None = None, race: dict | None = None,
+        time_trial: bool = True) -> dict:
     from tqdm import tqdm
 
     from racer_agent.training.config import Hyperparameters
@@ -116,7 +117,8 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
                 for name in raced:  # the race first, then the time trial beside it
                     runs[name].append(run_racer(track, seed, minutes, Path(tmp), race))
                     bar.update()
-                runs["racer"].append(run_racer(track, seed, minutes, Path(tmp)))
+                if time_trial or not race:
+                    runs["racer"].append(run_racer(track, seed, minutes, Path(tmp)))
                 bar.update()
                 for name, ent_coef in zip(peers, peer_ent_coefs, strict=False):
                     row, result["peer_settings"][name] = run_sb3(track, seed, peer_minutes or minutes, ent_coef)
@@ -124,7 +126,7 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
                     bar.update()
             result["tracks"][evaluation.races[0].track.name] = {
                 "reference_lap_time_s": round(reference, 3),
-                **{name: _median(rs) for name, rs in runs.items()},
+                **{name: _median(rs) for name, rs in runs.items() if rs},
                 "runs": runs,
             }
     return result
