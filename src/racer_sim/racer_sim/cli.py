@@ -259,7 +259,8 @@ def _bench_learn(args) -> int:
 
     race = race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS})
     result = learn_bench.run(args.tracks.split(","), args.seeds, args.minutes, args.peer_minutes, peer=not args.no_peer,
-                             peer_ent_coefs=ent_coefs, race=race, time_trial=not args.no_time_trial)
+                             peer_ent_coefs=ent_coefs, race=race, time_trial=not args.no_time_trial,
+                             first_seed=args.first_seed)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 
@@ -448,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--tracks", default="circuit,reinvent_base",
                        help="comma-separated built-in names, track-library names (racer tracks fetch "
                        "reinvent_base) or route files")
-    learn.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per track")
+    learn.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per track (from --first-seed)")
+    learn.add_argument("--first-seed", type=int, default=0, help="the first seed (a run split over sessions)")
     learn.add_argument("--minutes", type=float, default=10.0, help="racer's wall-clock budget per run")
     learn.add_argument("--peer-minutes", type=float, help="SB3's budget per run (default: the same)")
     learn.add_argument("--no-peer", action="store_true", help="skip Stable-Baselines3")

@@ -93,7 +93,7 @@ def _finite(x: float) -> float | None:
 
 def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | None, peer: bool = True,
         peer_ent_coefs: tuple[float, ...] | None = None, race: dict | None = None,
-        time_trial: bool = True) -> dict:
+        time_trial: bool = True, first_seed: int = 0) -> dict:
     from tqdm import tqdm
 
     from racer_agent.training.config import Hyperparameters
@@ -102,7 +102,8 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
         peer_ent_coefs = (0.0, train_config.load().hyperparameters.beta_entropy)  # SB3's default, racer's
     peers = [f"sb3 ent_coef {c:g}" for c in peer_ent_coefs] if peer and not race else []
     raced = [train_config.load(race=race).race.get("race_type", "time_trial")] if race else []
-    result: dict = {"minutes": minutes, "peer_minutes": peer_minutes or minutes, "seeds": list(range(seeds)),
+    result: dict = {"minutes": minutes, "peer_minutes": peer_minutes or minutes,
+                    "seeds": list(range(first_seed, first_seed + seeds)),
                     "race": train_config.load(race=race).race if race else {},
                     "racer_settings": train_config.load().to_dict(), "peer_settings": {}, "tracks": {},
                     "deepracer_console_defaults": vars(Hyperparameters())}
@@ -113,7 +114,7 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
             evaluation = GreedyEvaluation.for_config(cfg)
             reference = evaluation.references[0]
             runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers + raced}}
-            for seed in range(seeds):
+            for seed in range(first_seed, first_seed + seeds):
                 for name in raced:  # the race first, then the time trial beside it
                     runs[name].append(run_racer(track, seed, minutes, Path(tmp), race))
                     bar.update()
