@@ -4,7 +4,7 @@ racer than the one it describes.
     .venv/bin/python scripts/make_pictures.py                 # trains the main job first (about 8 minutes)
     .venv/bin/python scripts/make_pictures.py --run runs/main-20261205-204700   # from a finished run
 
-The tracks and camera frames are drawn directly; the training curves and the evaluation's driven
+The tracks, camera frames and race-type frames are drawn directly; the training curves and the evaluation's driven
 lines are a run's own `plots/iterations.png` and `evaluation/final/driven_lines.png` (the main job,
 `make train`, unless --run names another); the sweep comparison is redrawn by the sweep's plotting
 code from the recorded result in docs/sweep/.
@@ -26,6 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from racer_agent.env.race import Race, RaceConfig
 from racer_agent.training.sweep import plot_sweep
 from racer_core import builtin_tracks
 from racer_core import camera as cam
@@ -75,6 +76,39 @@ def camera_frames(images: Path, track_name: str = builtin_tracks.DEFAULT_TRACK) 
     return out
 
 
+def race_frames(images: Path, track_name: str = builtin_tracks.DEFAULT_TRACK) -> Path:
+    """What a car sees in the other race types: boxes ahead (object avoidance) and bot cars ahead
+    (head-to-bot), beside the top-down view of the object-avoidance layout."""
+    races = [("object avoidance", {"race_type": "object_avoidance"}, (0, 2)),
+             ("head-to-bot", {"race_type": "head_to_bot", "is_lane_change": True}, (0, 1))]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 5.6), gridspec_kw={"width_ratios": [1, 1, 1.25]})
+    for r, (label, keys, targets) in enumerate(races):
+        race = Race(RaceConfig(track=track_name, objects=keys, camera=cam.camera_from(grayscale=False)), num_cars=2)
+        race.seed(0)
+        for car, target in enumerate(targets):
+            race.reset_car(car, start_fraction=0.0)
+            objects = race.objects[car]
+            along = objects.along[target] - 1.3  # a little behind it, on its lane
+            x, y, yaw = objects.lanes[False].poses(np.array([along]), np.array([objects.lateral[target] * 0.4]))[0]
+            race.sim.place(car, x, y, yaw)
+        frames = race.sim.render()
+        for c in range(2):
+            ax = axes[r, c]
+            ax.imshow(frames[c])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9)
+        axes[r, 2].imshow(race.top_down())
+        axes[r, 2].set_axis_off()
+        axes[r, 2].set_title(f"{track_name}: the first car and its {label} layout", fontsize=9)
+    fig.tight_layout()
+    out = images / "race_frames.png"
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
 def main_job(minutes: float | None) -> Path:
     """Train as `make train` does (racer's defaults on the default track)."""
     out = ROOT / "runs" / f"pictures-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -109,7 +143,7 @@ def main() -> None:
     parser.add_argument("--images", type=Path, default=IMAGES, help="where to write them (default: docs/images)")
     args = parser.parse_args()
     args.images.mkdir(parents=True, exist_ok=True)
-    made = [*tracks(args.images), camera_frames(args.images), sweep(args.images)]
+    made = [*tracks(args.images), camera_frames(args.images), race_frames(args.images), sweep(args.images)]
     made += from_run(args.run or main_job(args.minutes), args.images)
     for path in made:
         print(path)
