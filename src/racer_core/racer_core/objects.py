@@ -38,7 +38,6 @@ START_CLEARANCE = 1.0  # an object this close to the car's start puts the car on
 RESET_BEHIND = 1.0  # metres before an obstacle an evaluation puts a car that crashed into it
 COLLISION_PENALTY = 5.0  # seconds a crash costs in an evaluation with penalties (the reference's eval default)
 INNER, OUTER = 1, -1  # lane labels as object_positions writes them (-1 outer, anything else inner)
-FRONT_OFFSET = 0.14  # the reference's front point, metres ahead of the car origin
 VIEW_NEAR = 0.2  # the reference's view volume for object_in_camera
 VIEW_FAR = 300.0
 
