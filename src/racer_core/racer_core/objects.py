@@ -271,6 +271,16 @@ class Lanes:
         _drive(self._c, self._i, self._o, t.cum_length, t.closed, start, lane, change_at, elapsed, speed, duration,
                along, lateral, poses)
 
+    def drive_described(self, start: np.ndarray, lane: np.ndarray, change_at: np.ndarray, elapsed: float,
+                        speed: float, duration: float, along: np.ndarray, lateral: np.ndarray, poses: np.ndarray,
+                        crash_sizes: np.ndarray, left: np.ndarray, from_centre: np.ndarray,
+                        view_points: np.ndarray, order: np.ndarray) -> None:
+        """`drive` the bots (the last len(start) objects) and `describe` every object, in one compiled
+        call: this runs for every car at every step of a race with bots."""
+        t = self.track
+        _drive_described(self._c, self._i, self._o, t.cum_length, t.closed, start, lane, change_at, elapsed, speed,
+                         duration, along, lateral, poses, crash_sizes, left, from_centre, view_points, order)
+
     def describe(self, along: np.ndarray, poses: np.ndarray, crash_sizes: np.ndarray, left: np.ndarray,
                  from_centre: np.ndarray, view_points: np.ndarray, order: np.ndarray) -> None:
         """Per object at centre-line distance `along` standing at `poses`: whether it is left of the
@@ -362,6 +372,15 @@ def _describe(center, inner, outer, cum, closed, along, poses, sizes, left, from
             view_points[k, m, 0] = poses[k, 0] + c * a * hl - s * b * hw
             view_points[k, m, 1] = poses[k, 1] + s * a * hl + c * b * hw
         view_points[k, 4, 0], view_points[k, 4, 1] = poses[k, 0], poses[k, 1]
+
+
+@nb.njit(cache=True)
+def _drive_described(center, inner, outer, cum, closed, start, lane, change_at, elapsed, speed, duration, along,
+                     lateral, poses, sizes, left, from_centre, view_points, order):
+    first = len(along) - len(start)
+    _drive(center, inner, outer, cum, closed, start, lane, change_at, elapsed, speed, duration, along[first:],
+           lateral[first:], poses[first:])
+    _describe(center, inner, outer, cum, closed, along, poses, sizes, left, from_centre, view_points, order)
 
 
 # ------------------------------------------------------------------------------ placement

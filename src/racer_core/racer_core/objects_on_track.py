@@ -58,15 +58,17 @@ class ObjectsOnTrack:
         self.poses = self._boxes[:, :3]  # (K, 3) x, y, yaw: a view
         self._hits = np.zeros(n, np.bool_)
         self._is_bot = (self.kinds == BOT).tolist()
-        self._mounts: dict[CameraConfig, np.ndarray] = {}  # each camera's CameraConfig.mount, made once
+        self._mounts: dict[int, tuple[CameraConfig, np.ndarray]] = {}  # by id: each camera's mount, made once
+        self._fixed: dict[bool, tuple[np.ndarray, ...]] = {}  # per direction: obstacles that never move
         self._car_size = np.asarray(CAR_FOOTPRINT, float)
-        self._order, self._lists = np.arange(n), {}  # the objects in order along the track; param lists
+        self._order = np.arange(n)  # the objects in order along the track
         self._left, self._from_centre = np.zeros(n, np.bool_), np.zeros(n)
         self._view_points = np.zeros((n, 5, 2))  # the view-volume test's points per object
         # bots: where each began, its lane, and its lane-change clock
         self._bot_start = np.zeros(self.n_bots)
         self._bot_lane = np.zeros(self.n_bots)
         self._change_at = np.zeros(self.n_bots)  # episode time its next lane change begins
+        self._next_lane = np.inf  # episode time the first of the bots' lane changes in progress ends
         self.elapsed = 0.0  # bot-driving seconds of this episode (paused time excluded)
         self.pause_left = 0.0
         self.bot_pauses = 0
@@ -77,18 +79,15 @@ class ObjectsOnTrack:
     # ---------------------------------------------------------------------------- episodes
     def reset(self, rng: np.random.Generator, reversed_: bool) -> None:
         """Lay out this episode's objects (fixed, given, or randomised as the config asks)."""
-        cfg, length = self.config, self.track.length
+        cfg = self.config
         self.reversed = reversed_
-        if cfg.positions:
-            obstacles = np.array([f * length for f, _ in cfg.positions])
-            obstacle_lanes = np.array([lane for _, lane in cfg.positions], float)
-        else:
-            obstacles = spaced(self.n_obstacles, cfg.min_distance_between_obstacles, length)
-            obstacle_lanes = alternating(self.n_obstacles)
-            if cfg.randomize_obstacle_locations:
-                obstacles = scattered(obstacles, cfg.min_distance_between_obstacles,
-                                      cfg.min_distance_between_obstacles, length, rng)
-                obstacle_lanes = rng.choice([INNER, OUTER], self.n_obstacles).astype(float)
+        if self.n_obstacles:
+            layout = self._fixed.get(reversed_) or self._obstacle_layout(rng, reversed_)
+            if not cfg.randomize_obstacle_locations:
+                self._fixed[reversed_] = layout  # the same every episode: laid out once per direction
+            self.along[: self.n_obstacles], self.lateral[: self.n_obstacles] = layout[0], layout[1]
+            self.poses[: self.n_obstacles] = layout[2]
+        length = self.track.length
         bots = spaced(self.n_bots, cfg.min_distance_between_bot_cars, length)
         bot_lanes = alternating(self.n_bots)
         if cfg.randomize_bot_car_locations:
@@ -97,13 +96,25 @@ class ObjectsOnTrack:
         self._bot_start, self._bot_lane = bots, bot_lanes
         self.elapsed, self.pause_left, self.bot_pauses = 0.0, 0.0, 0
         self._change_at = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, self.n_bots)
+        self._next_lane = self._change_at.min(initial=np.inf) + self._lane_change_time()
         self._rng = rng
-        self.along[: self.n_obstacles] = obstacles
-        self.lateral[: self.n_obstacles] = obstacle_lanes
         self._move_bots()
-        if self.n_obstacles:
-            self.poses[: self.n_obstacles] = self.lanes[reversed_].poses(obstacles, obstacle_lanes)
         self._describe()
+
+    def _obstacle_layout(self, rng: np.random.Generator, reversed_: bool) -> tuple[np.ndarray, ...]:
+        """The obstacles' distances, lanes and poses: as given, spaced, or randomised."""
+        cfg, length = self.config, self.track.length
+        if cfg.positions:
+            along = np.array([f * length for f, _ in cfg.positions])
+            lanes = np.array([lane for _, lane in cfg.positions], float)
+        else:
+            along = spaced(self.n_obstacles, cfg.min_distance_between_obstacles, length)
+            lanes = alternating(self.n_obstacles)
+            if cfg.randomize_obstacle_locations:
+                along = scattered(along, cfg.min_distance_between_obstacles, cfg.min_distance_between_obstacles,
+                                  length, rng)
+                lanes = rng.choice([INNER, OUTER], self.n_obstacles).astype(float)
+        return along, lanes, self.lanes[reversed_].poses(along, lanes)
 
     def start_lateral(self, start_along: float) -> float:
         """Where across the road the car starts: the centre line, or the lane away from an object
@@ -124,24 +135,29 @@ class ObjectsOnTrack:
             return
         self.elapsed += dt
         self._move_bots()
-        self._describe()
 
-    def _move_bots(self) -> None:
-        if not self.n_bots:
-            return
+    def _lane_change_time(self) -> float:
+        """Seconds a bot's lane change lasts (inf: bots keep their lanes)."""
         cfg = self.config
         changing = cfg.is_lane_change and cfg.bot_car_speed > 0
-        duration = cfg.lane_change_distance / cfg.bot_car_speed if changing else np.inf
-        if changing and self.elapsed >= self._change_at.min() + duration:
+        return cfg.lane_change_distance / cfg.bot_car_speed if changing else np.inf
+
+    def _move_bots(self) -> None:
+        """Drive the bots to `elapsed` and describe every object anew (one compiled call)."""
+        if not self.n_bots:
+            return
+        cfg, duration = self.config, self._lane_change_time()
+        if self.elapsed >= self._next_lane:
             for k in np.flatnonzero(self.elapsed >= self._change_at + duration):
                 while self.elapsed >= self._change_at[k] + duration:  # a change finished: the next is drawn
                     self._bot_lane[k] = -self._bot_lane[k]
                     self._change_at[k] += duration + self._rng.uniform(cfg.lower_lane_change_time,
                                                                        cfg.upper_lane_change_time)
-        bots = slice(self.n_obstacles, None)
-        self.lanes[self.reversed].drive(self._bot_start, self._bot_lane, self._change_at, self.elapsed,
-                                        cfg.bot_car_speed, duration, self.along[bots], self.lateral[bots],
-                                        self._boxes[bots])
+            self._next_lane = self._change_at.min() + duration
+        self.lanes[self.reversed].drive_described(
+            self._bot_start, self._bot_lane, self._change_at, self.elapsed, cfg.bot_car_speed, duration, self.along,
+            self.lateral, self._boxes, self.crash_sizes, self._left, self._from_centre, self._view_points,
+            self._order)
 
     # ------------------------------------------------------------------------------ crashes
     def collide(self, car_pose: np.ndarray, car_along: float) -> int:
@@ -183,13 +199,6 @@ class ObjectsOnTrack:
             return
         self.lanes[self.reversed].describe(self.along, self.poses, self.crash_sizes, self._left, self._from_centre,
                                            self._view_points, self._order)
-        self._lists = {
-            "objects_location": self.poses[:, :2].tolist(),
-            "objects_distance": self.along.tolist(),
-            "objects_left_of_center": self._left.tolist(),
-            "objects_distance_from_center": self._from_centre.tolist(),
-            "objects_heading": self.poses[:, 2].tolist(),
-        }
 
     def params(self, front_along: float, car_pose: np.ndarray, camera: CameraConfig) -> dict:
         """The reward function's object keys, in the reference's types (new lists of Python floats)."""
@@ -203,15 +212,14 @@ class ObjectsOnTrack:
         return _around(self.along, self._order, front_along)
 
     def _params(self, nxt: int, prev: int, seen: bool) -> dict:
-        lists = self._lists
         speed = float(self.config.bot_car_speed) if self.pause_left <= 0 else 0.0
         return {
-            "objects_location": [list(xy) for xy in lists["objects_location"]],
-            "objects_distance": list(lists["objects_distance"]),
+            "objects_location": self.poses[:, :2].tolist(),
+            "objects_distance": self.along.tolist(),
             "closest_objects": [int(prev), int(nxt)],
-            "objects_left_of_center": list(lists["objects_left_of_center"]),
-            "objects_distance_from_center": list(lists["objects_distance_from_center"]),
-            "objects_heading": list(lists["objects_heading"]),
+            "objects_left_of_center": self._left.tolist(),
+            "objects_distance_from_center": self._from_centre.tolist(),
+            "objects_heading": self.poses[:, 2].tolist(),
             "objects_speed": [speed if bot else 0.0 for bot in self._is_bot],
             "object_in_camera": bool(seen),
         }
@@ -223,10 +231,10 @@ class ObjectsOnTrack:
                                  0.5 * camera.height))
 
     def _mount(self, camera: CameraConfig) -> np.ndarray:
-        mount = self._mounts.get(camera)
-        if mount is None:
-            mount = self._mounts[camera] = camera.mount()
-        return mount
+        known = self._mounts.get(id(camera))  # by identity: hashing a dataclass costs more than the test
+        if known is None or known[0] is not camera:
+            known = self._mounts[id(camera)] = (camera, camera.mount())
+        return known[1]
 
     # ----------------------------------------------------------------------------- pictures
     def boxes(self) -> np.ndarray:

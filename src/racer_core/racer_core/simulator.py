@@ -235,7 +235,8 @@ class Simulator:
     def set_objects(self, car: int, boxes: np.ndarray) -> None:
         """What stands on the track in this car's view from now on: (K, BOX_COLUMNS) rows (see
         camera.render_boxes); each car has its own, as each drives its own episode."""
-        boxes = np.asarray(boxes, np.float64).reshape(-1, cam.BOX_COLUMNS)
+        if not (isinstance(boxes, np.ndarray) and boxes.ndim == 2):  # the objects' own rows pass as they are
+            boxes = np.asarray(boxes, np.float64).reshape(-1, cam.BOX_COLUMNS)
         if len(boxes) > self.boxes.shape[1]:
             grown = np.zeros((self.num_cars, len(boxes), cam.BOX_COLUMNS))
             grown[:, : self.boxes.shape[1]] = self.boxes

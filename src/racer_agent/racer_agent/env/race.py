@@ -216,11 +216,13 @@ class Race:
         tracker.update(driving, (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
         params = self.params.build(m, self.sim.state[car], steer_deg, speed, tracker.progress, tracker.steps,
                                    bool(self.reversed[car]), float(self.sim_time[car]))
+        crashed = False
         if self.objects:
-            self.hit[car], object_params = self.objects[car].judge(self.sim.state[car, :3], driving, self.camera)
-            params.update(object_params, is_crashed=bool(self.hit[car] >= 0))
+            hit, object_params = self.objects[car].judge(self.sim.state[car, :3], driving, self.camera)
+            self.hit[car], crashed = hit, hit >= 0
+            params.update(object_params, is_crashed=crashed)
         reward = self.reward_functions[car](params)
-        status = tracker.status(int(m[sim_cols.WHEELS_ON]), crashed=bool(self.hit[car] >= 0))
+        status = tracker.status(int(m[sim_cols.WHEELS_ON]), crashed=crashed)
         if status == episode.IN_PROGRESS and tracker.steps - 1 >= self.config.max_steps:  # steps counts the reset
             status = episode.TIME_UP
         return reward, status, params, (steer_deg, speed)
