@@ -44,16 +44,16 @@ class TimeTrialEnv(gym.Env):
         race = self.race
         m = race.sim.measure()[0]
         reward, status, params, command = race.judge(0, action, m)
+        judged_at = race.lap_time(0)  # the episode's time when the lap (or its end) was judged
         race.advance(np.array([command]))
         race.sim.render()
         terminated = status not in (episode.IN_PROGRESS, episode.TIME_UP)
         truncated = status == episode.TIME_UP
-        return race.sim.frames[0].copy(), reward, terminated, truncated, self._info(status, params)
+        return race.sim.frames[0].copy(), reward, terminated, truncated, self._info(status, params, judged_at)
 
-    def _info(self, status: str, params: dict | None) -> dict:
+    def _info(self, status: str, params: dict | None, lap_time: float = 0.0) -> dict:
         tracker = self.race.trackers[0]
-        return {"episode_status": status, "progress": tracker.progress, "lap_time": self.race.lap_time(0),
-                "params": params}
+        return {"episode_status": status, "progress": tracker.progress, "lap_time": lap_time, "params": params}
 
     def close(self) -> None:
         self.race.close()

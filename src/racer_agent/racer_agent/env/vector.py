@@ -16,6 +16,7 @@ from gymnasium.vector.utils import batch_space
 
 from racer_agent.env import episode
 from racer_agent.env.race import Race, RaceConfig, SimulatorFactory
+from racer_core.vehicle import SPEED
 
 
 class TimeTrialVectorEnv(gym.vector.VectorEnv):
@@ -55,7 +56,7 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
             self.race.reset_car(car)
         self._needs_reset[:] = False
         statuses = np.full(self.num_envs, episode.PREPARE, dtype=object)
-        return self.race.sim.render().copy(), self._info(statuses, [None] * self.num_envs)
+        return self.race.sim.render().copy(), self._info(statuses, [None] * self.num_envs, np.zeros(self.num_envs), np.zeros(self.num_envs))
 
     def step(self, actions):
         race = self.race
@@ -64,27 +65,30 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         statuses = np.empty(n, dtype=object)
         params: list[dict | None] = [None] * n
         measures = race.sim.measure()
+        # at the judged pose: the log's measured speed, and the time a lap or episode ended at
+        speeds, times = race.sim.state[:, SPEED].copy(), race.sim.time.copy()
         restarted = self._needs_reset.copy()
         for car in np.nonzero(~restarted)[0]:
             rewards[car], statuses[car], params[car], self._commands[car] = race.judge(car, actions[car], measures[car])
         race.advance(self._commands)
         for car in np.nonzero(restarted)[0]:  # placed after the physics, so they start still
             race.reset_car(car)
-            statuses[car] = episode.PREPARE
+            statuses[car], times[car] = episode.PREPARE, 0.0
         race.sim.render()
         terminated = np.array([s not in (episode.IN_PROGRESS, episode.TIME_UP, episode.PREPARE) for s in statuses])
         truncated = statuses == episode.TIME_UP
         self._needs_reset = terminated | truncated
-        return race.sim.frames.copy(), rewards, terminated, truncated, self._info(statuses, params)
+        return race.sim.frames.copy(), rewards, terminated, truncated, self._info(statuses, params, speeds, times)
 
-    def _info(self, statuses: np.ndarray, params: list) -> dict:
+    def _info(self, statuses: np.ndarray, params: list, speeds: np.ndarray, times: np.ndarray) -> dict:
         n = self.num_envs
         every = np.ones(n, bool)
         return {
             "episode_status": statuses, "_episode_status": every,
             "progress": np.array([t.progress for t in self.race.trackers]), "_progress": every,
-            "lap_time": self.race.sim.time.copy(), "_lap_time": every,
+            "lap_time": times, "_lap_time": every,
             "params": _object_array(params), "_params": every,
+            "measured_speed": speeds, "_measured_speed": every,
         }
 
     def close_extras(self, **kwargs: Any) -> None:

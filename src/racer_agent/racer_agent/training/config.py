@@ -94,6 +94,7 @@ class TrainConfig:
     sim: str = "embedded"  # embedded (in process), ros (lock-step simulator nodes, one per car) or gazebo
     sim_timeout_s: float = 5.0  # ros, gazebo: a simulator silent this long is an error
     gazebo_world: str = ""  # gazebo: the world.sdf the running `gz sim` servers loaded (one per car)
+    simtrace: bool = True  # every training step in DeepRacer's sim-trace CSVs (RUN/training-simtrace/)
 
     def check(self) -> None:
         self.hyperparameters.check()

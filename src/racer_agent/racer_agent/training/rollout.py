@@ -31,6 +31,7 @@ import torch
 
 import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.env import episode
+from racer_agent.env.simtrace import EpisodeSteps
 from racer_agent.env.multi_track import MultiTrackVectorEnv, split_cars
 from racer_agent.env.race import SimulatorFactory
 from racer_agent.evaluation.policy import build_model
@@ -122,6 +123,7 @@ class RolloutWorker:
         car_races = [race for race, n in zip(races, counts, strict=True) for _ in range(n)]
         self.car_tracks = [race.track.name for race in car_races]
         self.car_loops = np.array([race.track.closed for race in car_races])  # (n,): where a lap's end bootstraps
+        self.trace = EpisodeSteps(share.cars, self.car_tracks) if config.simtrace else None  # the sim-trace
         self.cars: _Cars | None = None
         self._at_iteration_start: dict | None = None  # state() as the current rollout began
 
@@ -150,6 +152,9 @@ class RolloutWorker:
                 action = dist.sample()  # (n,) or (n, 2)
                 logprob = dist.log_prob(action)  # (n,)
             next_obs, reward, term, trunc, info = self.env.step(action.numpy())
+            if self.trace is not None:
+                self.trace.record(info["params"], action.numpy(), reward, info["episode_status"],
+                                  info["measured_speed"])
             frames.append(cars.obs)
             actions.append(action)
             logprobs.append(logprob)
@@ -188,10 +193,12 @@ class RolloutWorker:
         return Rollout(batch, finished)
 
     def _episode_row(self, car: int, reward: float, steps: int, info: dict) -> dict:
+        """The episode's row for episodes.csv, with its sim-trace rows under "trace" (if kept)."""
         status = info["episode_status"][car]
         return {"phase": "train", "car": self.share.cars[car], "track": self.car_tracks[car], "reward": float(reward),
                 "progress": float(info["progress"][car]), "status": status, "steps": int(steps),
-                "lap_time_s": float(info["lap_time"][car]) if status == episode.LAP_COMPLETE else None}
+                "lap_time_s": float(info["lap_time"][car]) if status == episode.LAP_COMPLETE else None,
+                "trace": self.trace.end(car) if self.trace is not None else None}
 
     def state(self, at_iteration_start: bool = False) -> dict | None:
         """Everything that moves the cars between two iterations, for a resume that continues
@@ -203,10 +210,13 @@ class RolloutWorker:
         if self.config.sim != "embedded" or self.cars is None:
             return None
         return {"cars": copy.deepcopy(vars(self.cars)), "parts": [p.state_dict() for p in _parts(self.env)],
-                "torch_rng": torch.get_rng_state()}
+                "torch_rng": torch.get_rng_state(),
+                "trace": self.trace.state_dict() if self.trace is not None else None}
 
     def load_state(self, state: dict) -> None:
         self.cars = _Cars(**copy.deepcopy(state["cars"]))
+        if self.trace is not None and state.get("trace") is not None:
+            self.trace.load_state_dict(state["trace"])
         for part, saved in zip(_parts(self.env), state["parts"], strict=True):
             part.load_state_dict(saved)
         torch.set_rng_state(state["torch_rng"])  # the policy's action sampling

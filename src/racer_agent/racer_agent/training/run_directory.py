@@ -11,6 +11,10 @@
     RUN/checkpoints/cars.pkl        the training cars' simulator state at latest.pt (an exact resume)
     RUN/metrics/episodes.csv        one row per episode (columns: EPISODE_COLUMNS)
     RUN/metrics/iterations.csv      one row per PPO iteration (columns: ITERATION_COLUMNS)
+    RUN/training-simtrace/<k>-iteration.csv
+                                    every training step of the episodes that ended in iteration k + 1,
+                                    in DeepRacer's sim-trace format (env/simtrace.py; DeepRacer counts
+                                    iterations from 0)
     RUN/tensorboard/                TensorBoard events
     RUN/plots/*.png                 reward and progress per episode and per iteration
     RUN/evaluation/final/           the training's final evaluation (JSON, driven lines; a folder per
@@ -52,6 +56,7 @@ class RunDirectory:
         self.episodes_csv = self.metrics / "episodes.csv"
         self.iterations_csv = self.metrics / "iterations.csv"
         self.tensorboard = self.root / "tensorboard"
+        self.training_simtrace = self.root / "training-simtrace"
         self.plots = self.root / "plots"
         self.evaluation = self.root / "evaluation"
         self.final_evaluation = self.evaluation / "final"  # the training's own; `racer evaluate` adds dated ones

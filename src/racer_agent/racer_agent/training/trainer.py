@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from racer_agent.env import episode
+from racer_agent.env import episode, simtrace
 from racer_agent.env.actions import ActionSpace
 from racer_agent.env.reward_function import DEFAULT_REWARD_FILE, RewardFunctionError
 from racer_agent.evaluation import model_metadata
@@ -157,9 +157,7 @@ class Trainer:
                 p.samples += len(batch)
                 p.episodes += len(finished)
                 p.wall_s = wall_at_start + time.perf_counter() - session_start
-                for i, row in enumerate(finished):
-                    self.episodes_log.write({**row, "episode": p.episodes - len(finished) + i,
-                                             "iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s})
+                self._log_episodes(finished)
 
                 eval_row: dict = {}
                 if p.samples - p.last_eval_samples >= cfg.eval_every_samples:
@@ -248,6 +246,17 @@ class Trainer:
         return summary
 
     # ------------------------------------------------------------------------- bookkeeping
+    def _log_episodes(self, finished: list[dict]) -> None:
+        """episodes.csv's rows and, unless turned off, the iteration's sim-trace under the same numbers."""
+        p = self.progress
+        first = p.episodes - len(finished)
+        for i, row in enumerate(finished):
+            self.episodes_log.write({**row, "episode": first + i, "iteration": p.iteration, "samples": p.samples,
+                                     "wall_s": p.wall_s})
+        if self.config.simtrace:
+            simtrace.write_iteration(self.run.training_simtrace, p.iteration - 1,
+                                     [(first + i, row.pop("trace") or []) for i, row in enumerate(finished)])
+
     def _log_iteration(self, finished: list[dict], losses: dict, samples: int, seconds: float, eval_row: dict):
         p = self.progress
         row = {"iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s, "episodes": len(finished),

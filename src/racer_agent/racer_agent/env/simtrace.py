@@ -1,0 +1,99 @@
+"""Every step in DeepRacer's sim-trace format, so the community's analysis tools read racer's runs.
+
+DeepRacer writes one CSV per training iteration (`training-simtrace/<k>-iteration.csv`, k from 0)
+with the columns of `COLUMNS`, in that order and units: position in metres, yaw in degrees, the
+commanded steering (degrees) and speed (m/s), progress in percent, `tstamp` the simulation clock
+and `wall_clock` the host's Unix time. Racer adds its own columns after them (`RACER_COLUMNS`):
+the car, its track, the speed the car actually had (the log's `throttle` is the command) and the
+lap it was driving.
+
+An episode's rows are held until it ends and then written in the iteration it ended in, under the
+episode number `metrics/episodes.csv` gives it: racer's cars drive on across iterations, while a
+DeepRacer episode never spans two, and a reader groups rows by episode. The first row of every
+episode is `prepare`, as DeepRacer logs the car before it has moved (readers take its time as the
+episode's start).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from racer_agent.env import episode
+
+COLUMNS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
+           "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
+           "pause_duration", "obstacle_crash_counter", "wall_clock")
+RACER_COLUMNS = ("car", "track", "measured_speed", "lap")
+TRAINING_FOLDER = "training-simtrace"
+STEP_COLUMNS = COLUMNS[1:]  # what `EpisodeSteps` keeps per step (the episode number comes at writing)
+
+
+class EpisodeSteps:
+    """The steps of each car's current episode, handed over as a list of rows when it ends."""
+
+    def __init__(self, cars: list[int], tracks: list[str]):
+        self.cars, self.tracks = cars, tracks
+        self._steps: list[list[tuple]] = [[] for _ in cars]
+        self._crashes = [0] * len(cars)
+
+    def record(self, params: np.ndarray, actions: np.ndarray, rewards: np.ndarray, statuses: np.ndarray,
+               speeds: np.ndarray, pauses: np.ndarray | None = None, laps: np.ndarray | None = None) -> None:
+        """One vector-env step: `params` the cars' reward params (None where the step was a reset),
+        `statuses` their episode status after it, `speeds` their measured speed at the judged pose."""
+        wall = time.time()
+        for k, p in enumerate(params):
+            if p is None:
+                continue
+            status = statuses[k]
+            steps = self._steps[k]
+            self._crashes[k] += status == episode.CRASHED
+            x, y = p["x"], p["y"]
+            done = status not in (episode.IN_PROGRESS, episode.PREPARE)
+            steps.append((p["steps"], x, y, p["heading"], p["steering_angle"], p["speed"], _action(actions[k]),
+                          float(rewards[k]), done, p["all_wheels_on_track"], p["progress"],
+                          _closest(p["waypoints"], p["closest_waypoints"], x, y), p["track_length"], p["sim_time"],
+                          episode.PREPARE if not steps and not done else status,
+                          0.0 if pauses is None else float(pauses[k]), self._crashes[k], wall,
+                          self.cars[k], self.tracks[k], float(speeds[k]), 1 if laps is None else int(laps[k])))
+
+    def end(self, k: int) -> list[tuple]:
+        """Car k's episode ended: its rows; the car's next steps start a new episode."""
+        rows, self._steps[k], self._crashes[k] = self._steps[k], [], 0
+        return rows
+
+    def state_dict(self) -> dict:
+        return {"steps": [list(s) for s in self._steps], "crashes": list(self._crashes)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._steps = [list(s) for s in state["steps"]]
+        self._crashes = list(state["crashes"])
+
+
+def write_iteration(folder: Path, iteration: int, episodes: list[tuple[int, list[tuple]]]) -> Path:
+    """One iteration's file (DeepRacer numbers iterations from 0): (episode number, rows) pairs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{iteration}-iteration.csv"
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(COLUMNS + RACER_COLUMNS)
+        for number, rows in episodes:
+            out.writerows((number, *row) for row in rows)
+    return path
+
+
+def _action(action) -> int | str:
+    """A discrete action's index; a continuous one as DeepRacer logs it, "[steer speed]"."""
+    if np.ndim(action) == 0:
+        return int(action)
+    return "[" + " ".join(f"{float(a):.4f}" for a in action) + "]"
+
+
+def _closest(waypoints: list, around: list, x: float, y: float) -> int:
+    """DeepRacer's closest_waypoint: the nearer of the two waypoints around the car."""
+    (ax, ay), (bx, by) = waypoints[around[0]], waypoints[around[1]]
+    return around[0] if math.hypot(ax - x, ay - y) <= math.hypot(bx - x, by - y) else around[1]
