@@ -33,7 +33,8 @@ def _rows(path):
 
 
 def test_training_writes_every_step_under_episodes_csv_numbers(trained):
-    files = sorted((trained / simtrace.TRAINING_FOLDER).glob("*-iteration.csv"), key=lambda p: int(p.name.split("-")[0]))
+    files = sorted((trained / simtrace.TRAINING_FOLDER).glob("*-iteration.csv"),
+                   key=lambda p: int(p.name.split("-")[0]))
     iterations = read_values(trained / "metrics" / "iterations.csv")
     assert [f.name for f in files] == [f"{k}-iteration.csv" for k in range(len(iterations))]
     with open(files[0], newline="") as f:

@@ -56,7 +56,8 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
             self.race.reset_car(car)
         self._needs_reset[:] = False
         statuses = np.full(self.num_envs, episode.PREPARE, dtype=object)
-        return self.race.sim.render().copy(), self._info(statuses, [None] * self.num_envs, np.zeros(self.num_envs), np.zeros(self.num_envs))
+        still = np.zeros(self.num_envs)
+        return self.race.sim.render().copy(), self._info(statuses, [None] * self.num_envs, still, still)
 
     def step(self, actions):
         race = self.race

@@ -31,9 +31,9 @@ import torch
 
 import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.env import episode
-from racer_agent.env.simtrace import EpisodeSteps
 from racer_agent.env.multi_track import MultiTrackVectorEnv, split_cars
 from racer_agent.env.race import SimulatorFactory
+from racer_agent.env.simtrace import EpisodeSteps
 from racer_agent.evaluation.policy import build_model
 from racer_agent.training import ppo
 from racer_agent.training.advantage import gae
