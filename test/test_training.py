@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 import torch
 
+from racer_agent.evaluation.policy import TorchPolicy
 from racer_agent.training import checkpoint, config, ppo
 from racer_agent.training.config import ConfigError
+from racer_agent.training.greedy_eval import EvalState
 from racer_agent.training.networks import RACER_SMALL, ActorCritic
 from racer_agent.training.run_directory import RunDirectory, read_csv
+from racer_agent.training.session import clone_arguments
 from racer_agent.training.trainer import Trainer
 
 RACER = [sys.executable, "-m", "racer_sim.cli"]
@@ -215,6 +218,36 @@ def test_resume_with_a_new_reward_and_track_keeps_each_sessions_record(tmp_path)
         three = [{"steering_angle": a, "speed": 1.0} for a in (-20.0, 0.0, 20.0)]
         Trainer(small_config(tmp_path, actions=three), out, resume=True, show_progress=False)
     assert len(run.session_records()) == 2  # a refused resume records nothing
+
+
+def test_clone_starts_from_the_parents_best_model_on_a_new_reward(tmp_path):
+    """The console's clone: the parent's best weights, config and speed stage, a reward of its own,
+    the parent recorded in config.json; a different number of actions is refused."""
+    parent = tmp_path / "parent"
+    Trainer(small_config(tmp_path, steps=600, eval_every_samples=0), parent, show_progress=False).train()
+    best = checkpoint.load(parent / "checkpoints" / "best.pt")
+    reward = tmp_path / "centre.py"
+    reward.write_text("def reward_function(params):\n    return 1.0 - params['distance_from_center']\n")
+    overrides, config_file = clone_arguments(parent, None, {"reward": str(reward), "steps": 300})
+    clone = Trainer(config.load(config_file, **overrides), tmp_path / "clone", show_progress=False)
+    scratch = Trainer(small_config(tmp_path), tmp_path / "scratch", show_progress=False)
+    weights = clone.model.state_dict()
+    assert all(torch.equal(weights[k], v) for k, v in best["model"].items())
+    assert not all(torch.equal(weights[k], v) for k, v in scratch.model.state_dict().items())
+    assert clone.progress.speed_cap == best["progress"]["speed_cap"] and clone.progress.samples == 0
+    # it drives as the parent's best evaluation did, before any training of its own
+    verdict = clone.evaluation.run(TorchPolicy(clone.model, clone.metadata), EvalState(), 0, 0.0)
+    assert verdict.summary["mean_progress"] == best["progress"]["eval"]["best_eval_progress"]
+    recorded = json.loads((tmp_path / "clone" / "config.json").read_text())
+    assert recorded["clone"] == str(parent.resolve()) and recorded["track"] == "oval"
+    assert (tmp_path / "clone" / "reward_function.py").read_text() == reward.read_text()
+    clone.train()
+    assert RunDirectory(tmp_path / "clone").best.is_file() or RunDirectory(tmp_path / "clone").latest.is_file()
+    three = [{"steering_angle": a, "speed": 1.0} for a in (-20.0, 0.0, 20.0)]
+    with pytest.raises(checkpoint.CheckpointError, match="3 actions.*a clone keeps the network's outputs"):
+        Trainer(config.load(config_file, **{**overrides, "actions": three}), tmp_path / "three", show_progress=False)
+    slower = [{**a, "speed": a["speed"] * 0.8} for a in best["metadata"]["action_space"]]
+    Trainer(config.load(config_file, **{**overrides, "actions": slower}), tmp_path / "slower", show_progress=False)
 
 
 def test_nan_loss_stops_without_touching_the_model():

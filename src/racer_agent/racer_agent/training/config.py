@@ -95,6 +95,7 @@ class TrainConfig:
     sim_timeout_s: float = 5.0  # ros, gazebo: a simulator silent this long is an error
     gazebo_world: str = ""  # gazebo: the world.sdf the running `gz sim` servers loaded (one per car)
     simtrace: bool = True  # every training step in DeepRacer's sim-trace CSVs (RUN/training-simtrace/)
+    clone: str = ""  # the run whose best weights a new run starts from (the console's clone); "": from scratch
 
     def check(self) -> None:
         self.hyperparameters.check()

@@ -116,6 +116,9 @@ def _options() -> tuple[Option, ...]:
         Option("out", str, "run directory", unset_means="runs/<date-time>"),
         Option("resume", str, "continue the run in this directory from its latest checkpoint",
                unset_means="a new run"),
+        Option("clone", str, "start a new run from this run's best weights, config and reward (the console's "
+               "clone: the same network and number of actions; speeds, reward, track and config may change)",
+               key="clone", unset_means="from scratch"),
         Option("quiet", bool, "no progress bar", launch=False),
     )
 

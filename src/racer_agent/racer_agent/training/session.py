@@ -19,6 +19,17 @@ def report_error(exc: BaseException) -> int:
     return 2
 
 
+def clone_arguments(parent: Path, config_file, overrides: dict) -> tuple[dict, Path]:
+    """A clone trains with its parent's config and reward_function.py unless told otherwise; the
+    parent is recorded by its absolute path (config.json's `clone`), so the lineage can be followed."""
+    if not (parent / "config.json").is_file():
+        raise ValueError(f"--clone {parent}: not a racer run directory (no config.json)")
+    overrides = {**overrides, "clone": str(parent.resolve())}
+    if overrides.get("reward") is None and config_file is None and (parent / "reward_function.py").is_file():
+        overrides["reward"] = str(parent / "reward_function.py")
+    return overrides, config_file or parent / "config.json"
+
+
 def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> int:
     """Train, then (unless interrupted) evaluate the best model, export it and draw the curves."""
     if resume:
@@ -31,6 +42,8 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
         out = Path(out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}")
         if (out / "config.json").exists():
             raise ValueError(f"{out} already holds a run; use --resume {out} or another --out")
+        if overrides.get("clone"):  # the parent's config and reward, unless given anew
+            overrides, config_file = clone_arguments(Path(overrides["clone"]), config_file, overrides)
         cfg = train_config.load(config_file, **overrides)
     trainer = Trainer(cfg, out, resume=bool(resume), show_progress=not quiet)
     try:

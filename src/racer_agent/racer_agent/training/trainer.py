@@ -115,6 +115,8 @@ class Trainer:
                       f"{', '.join(session['changed'])} (each session's files: {self.run.sessions})",
                       file=sys.stderr)
         else:
+            if config.clone:
+                self._clone(Path(config.clone))
             self.run.create(config.to_dict(), reward, self.metadata)
         self.curriculum = SpeedCurriculum.start(self.actions.max_speed, config.speed_curriculum)
         if self.progress.speed_cap:  # a resumed run goes on at the stage it had reached
@@ -313,15 +315,7 @@ class Trainer:
         state = checkpoint.load(self.run.latest)
         if state.get("format") != CHECKPOINT_FORMAT:
             raise checkpoint.CheckpointError(f"{self.run.latest}: unknown checkpoint format {state.get('format')}")
-        if state["metadata"]["neural_network"] != self.config.network:
-            raise checkpoint.CheckpointError(
-                f"{self.run.latest} holds a {state['metadata']['neural_network']} network, config asks for "
-                f"{self.config.network}")
-        saved, asked = (_action_shape(m) for m in (state["metadata"], self.metadata))
-        if saved != asked:
-            raise checkpoint.CheckpointError(
-                f"{self.run.latest} was trained with a {saved[0]} action space of {saved[1]}, the config asks "
-                f"for {asked[0]} of {asked[1]}: a resume keeps the network's outputs (speeds may change)")
+        self._check_outputs(state["metadata"], self.run.latest, "a resume")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.progress = Progress.from_dict(state["progress"])
@@ -335,6 +329,26 @@ class Trainer:
             else:  # the cars were split otherwise: they start new episodes, the model goes on
                 print(f"racer: the run was saved with workers={saved['workers']}, resumed with "
                       f"{self.config.workers}: the cars start new episodes", file=sys.stderr)
+
+    def _check_outputs(self, saved: dict, source: Path, what: str) -> None:
+        """The network and its outputs must match the checkpoint's; the speeds behind them may change."""
+        if saved["neural_network"] != self.config.network:
+            raise checkpoint.CheckpointError(
+                f"{source} holds a {saved['neural_network']} network, the config asks for {self.config.network}")
+        have, asked = _action_shape(saved), _action_shape(self.metadata)
+        if have != asked:
+            raise checkpoint.CheckpointError(
+                f"{source} was trained with a {have[0]} action space of {have[1]}, the config asks for "
+                f"{asked[0]} of {asked[1]}: {what} keeps the network's outputs (speeds may change)")
+
+    def _clone(self, parent: Path) -> None:
+        """Start from the parent's best weights (its latest without an evaluation) and at the speed
+        stage it reached; the optimiser, counters and evaluations start anew, as a console clone does."""
+        source = RunDirectory(parent).checkpoint_for_driving()
+        state = checkpoint.load(source)
+        self._check_outputs(state["metadata"], source, "a clone")
+        self.model.load_state_dict(state["model"])
+        self.progress.speed_cap = state["progress"].get("speed_cap", 0.0)
 
     def _install_signal_handlers(self) -> dict:
         def handler(signum, _frame):
