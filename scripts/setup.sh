@@ -16,6 +16,7 @@ need_apt=()
 if $TEST_TOOLS; then
   command -v ign >/dev/null && ign sdf --help >/dev/null 2>&1 \
     || need_apt+=(ignition-tools libsdformat12-12 sdformat-sdf libsdformat-dev)
+  command -v chromium >/dev/null || need_apt+=(chromium)  # opens `racer analyze`'s report headless
 fi
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v g++ >/dev/null || need_apt+=(g++)

@@ -224,6 +224,20 @@ def _race(args) -> int:
     return 0
 
 
+def _analyze(args) -> int:
+    from racer_agent.analysis.logs import load
+    from racer_agent.analysis.report import summary, write_report
+
+    runs = [load(source, track=args.track) for source in args.runs]
+    out = Path(args.out or (Path(args.runs[0]) / "analysis" if len(args.runs) == 1 else "runs/analysis"))
+    page = write_report(runs, out, reward=args.reward)
+    if args.json:
+        print(json.dumps({"report": str(page), "runs": summary(runs)}))
+    else:
+        print(f"wrote {page} ({len(runs)} run{'s' if len(runs) > 1 else ''}; open it in a browser)")
+    return 0
+
+
 def _export(args) -> int:
     from racer_agent.evaluation.export import export
 
@@ -400,6 +414,15 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--video", help="MP4 of the race: top-down view over every car's camera")
     rc.add_argument("--json", action="store_true", help="print one JSON object")
     rc.set_defaults(func=_race)
+
+    an = sub.add_parser("analyze", help="an HTML report of one run or several compared (racer runs, DeepRacer "
+                        "console or deepracer-for-cloud model folders, or their .tar.gz)")
+    an.add_argument("runs", nargs="+", help="run directories or archives")
+    an.add_argument("--out", help="report folder (default: RUN/analysis for one run, runs/analysis for several)")
+    an.add_argument("--reward", help="re-score every logged step with this reward_function file")
+    an.add_argument("--track", help="the track of a DeepRacer log (name or route file; racer runs know theirs)")
+    an.add_argument("--json", action="store_true", help="print one JSON object")
+    an.set_defaults(func=_analyze)
 
     ex = sub.add_parser("export", help="ONNX model + model_metadata.json for the car")
     ex.add_argument("run", help="run directory or .pt checkpoint")

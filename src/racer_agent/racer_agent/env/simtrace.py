@@ -4,8 +4,9 @@ DeepRacer writes one CSV per training iteration (`training-simtrace/<k>-iteratio
 with the columns of `COLUMNS`, in that order and units: position in metres, yaw in degrees, the
 commanded steering (degrees) and speed (m/s), progress in percent, `tstamp` the simulation clock
 and `wall_clock` the host's Unix time. Racer adds its own columns after them (`RACER_COLUMNS`):
-the car, its track, the speed the car actually had (the log's `throttle` is the command) and the
-lap it was driving.
+the car, its track, the speed the car actually had (the log's `throttle` is the command), the
+lap it was driving and whether it drove the track reversed (with the rest, what `racer analyze
+--reward` needs to rebuild every reward param from the logged pose).
 
 An episode's rows are held until it ends and then written in the iteration it ended in, under the
 episode number `metrics/episodes.csv` gives it: racer's cars drive on across iterations, while a
@@ -28,7 +29,7 @@ from racer_agent.env import episode
 COLUMNS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
            "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
            "pause_duration", "obstacle_crash_counter", "wall_clock")
-RACER_COLUMNS = ("car", "track", "measured_speed", "lap")
+RACER_COLUMNS = ("car", "track", "measured_speed", "lap", "reversed")
 TRAINING_FOLDER = "training-simtrace"
 STEP_COLUMNS = COLUMNS[1:]  # what `EpisodeSteps` keeps per step (the episode number comes at writing)
 
@@ -59,7 +60,8 @@ class EpisodeSteps:
                           _closest(p["waypoints"], p["closest_waypoints"], x, y), p["track_length"], p["sim_time"],
                           episode.PREPARE if not steps and not done else status,
                           0.0 if pauses is None else float(pauses[k]), self._crashes[k], wall,
-                          self.cars[k], self.tracks[k], float(speeds[k]), 1 if laps is None else int(laps[k])))
+                          self.cars[k], self.tracks[k], float(speeds[k]), 1 if laps is None else int(laps[k]),
+                          p["is_reversed"]))
 
     def end(self, k: int) -> list[tuple]:
         """Car k's episode ended: its rows; the car's next steps start a new episode."""

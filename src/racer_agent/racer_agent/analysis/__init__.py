@@ -1,0 +1,1 @@
+"""Reading runs' logs (racer or DeepRacer) and the `racer analyze` report."""
