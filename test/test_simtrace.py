@@ -62,7 +62,9 @@ def test_deepracer_utils_loads_a_racer_run_as_a_deepracer_for_cloud_model(traine
     log = DeepRacerLog(str(trained))
     assert log.fh.type.name == "DRFC_MODEL_SINGLE_WORKERS"
     log.load_training_trace()
-    df = log.dataframe()
+    # its unique_episode assumes every iteration holds as many episodes as the first; racer's hold
+    # num_episodes_between_training or a few more, so episodes are taken by (iteration, episode)
+    df = log.dataframe().sort_values(["iteration", "episode", "steps"])
     agg = AnalysisUtils.simulation_agg(df)
     episodes = {e["episode"]: e for e in read_values(trained / "metrics" / "episodes.csv") if e["phase"] == "train"}
     assert sorted(agg["episode"]) == sorted(episodes)
@@ -71,6 +73,8 @@ def test_deepracer_utils_loads_a_racer_run_as_a_deepracer_for_cloud_model(traine
         assert row["iteration"] == e["iteration"] - 1  # DeepRacer counts iterations from 0
         assert row["progress"] >= e["progress"] - 1e-4  # its progress is the episode's best, ours the last
         assert row["steps"] == e["steps"]  # rows per episode
+        if e["status"] == "lap_complete":
+            assert row["time"] == pytest.approx(e["lap_time_s"], abs=1e-6)
 
 
 def test_deepracer_utils_lap_times_equal_the_envs(tmp_path):
@@ -81,7 +85,7 @@ def test_deepracer_utils_lap_times_equal_the_envs(tmp_path):
     trace = simtrace.EpisodeSteps([0, 1], ["oval", "oval"])
     _, info = env.reset(seed=0)
     params, laps, ended = info["params"], {}, []
-    while len(laps) < 2:
+    while len(laps) < 5:
         actions = np.array([driver(p) if p is not None else 0 for p in params])
         _, rewards, term, trunc, info = env.step(actions)
         trace.record(info["params"], actions, rewards, info["episode_status"], info["measured_speed"])
@@ -91,11 +95,13 @@ def test_deepracer_utils_lap_times_equal_the_envs(tmp_path):
             laps[len(ended)] = float(info["lap_time"][car])
             ended.append((len(ended), trace.end(car)))
     env.close()
-    simtrace.write_iteration(tmp_path / simtrace.TRAINING_FOLDER, 0, ended)
+    # two iterations, the second with more episodes than the first (as racer's can have)
+    simtrace.write_iteration(tmp_path / simtrace.TRAINING_FOLDER, 0, ended[:2])
+    simtrace.write_iteration(tmp_path / simtrace.TRAINING_FOLDER, 1, ended[2:5])
     log = DeepRacerLog(str(tmp_path))
     log.load_training_trace(ignore_metadata=True)
-    agg = AnalysisUtils.simulation_agg(log.dataframe())
-    assert list(agg["progress"]) == [100.0, 100.0]
+    agg = AnalysisUtils.simulation_agg(log.dataframe().sort_values(["iteration", "episode", "steps"]))
+    assert list(agg["progress"]) == [100.0] * 5 and list(agg["iteration"]) == [0, 0, 1, 1, 1]
     for _, row in agg.iterrows():
         assert row["time"] == pytest.approx(laps[int(row["episode"])], abs=1e-6), row
     speeds = log.dataframe()["measured_speed"]

@@ -100,9 +100,20 @@ def _trace(path: Path, evaluation: bool) -> pd.DataFrame | None:
             loader(force=True, ignore_metadata=True)
         except Exception:
             continue
-        df = log.dataframe()
-        return df if len(df) else None
+        return _in_order(log.dataframe())
     return None
+
+
+def _in_order(df: pd.DataFrame) -> pd.DataFrame | None:
+    """Rows episode by episode, each in step order. deepracer-utils numbers episodes across
+    iterations assuming each has as many as the first; racer's iterations end at
+    num_episodes_between_training episodes or a few more (cars finishing in the same step), so
+    (iteration, episode) names an episode here, and `unique_episode` is made from it."""
+    if not len(df):
+        return None
+    df = df.sort_values(["iteration", "episode", "steps"], kind="stable").reset_index(drop=True)
+    df["unique_episode"] = df.groupby(["iteration", "episode"], sort=False).ngroup()
+    return df
 
 
 def _episodes(steps: pd.DataFrame) -> pd.DataFrame:

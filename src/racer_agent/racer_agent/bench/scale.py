@@ -8,7 +8,8 @@ they run on the learner in every mode alike and would only dilute the difference
 Each mode also reports the share of its time the learner spent in PPO's update, the part that
 more workers do not shorten.
 
-Modes: the single-process trainer; `--workers 1` and `--workers 2` on a private Ray started by the
+Modes: the single-process trainer, with and without the sim-trace (the per-step log's cost);
+`--workers 1` and `--workers 2` on a private Ray started by the
 trainer; and `--workers 2` on a local two-node cluster (`ray.cluster_utils.Cluster`, one CPU per
 node), the multi-machine layout on one machine. Ray's overhead per sample is the extra time a
 sample costs with one worker over the single process, where both step the same cars on one core.
@@ -29,14 +30,14 @@ STEPS_MINUTES = 10.0  # a sample budget's time cap: only a stuck mode reaches it
 
 
 def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path,
-           startup_s: float = STARTUP_S, steps: int | None = None) -> dict:
+           startup_s: float = STARTUP_S, steps: int | None = None, simtrace: bool = True) -> dict:
     """One mode for `seconds`, or for `steps` samples where given (the same work on a busy machine)."""
     from racer_agent.training.trainer import Trainer
 
     # the budget covers the first iteration too (the actors' start, a few seconds), which is not counted
     minutes = STEPS_MINUTES if steps else (seconds + startup_s) / 60.0
     cfg = train_config.load(track=track, num_cars=cars, minutes=minutes, steps=steps, seed=seed,
-                            workers=workers, eval_every_samples=10**12)
+                            workers=workers, eval_every_samples=10**12, simtrace=simtrace)
     trainer = Trainer(cfg, out, show_progress=False)
     trainer.train()
     rows = read_values(trainer.run.iterations_csv)
@@ -77,6 +78,7 @@ def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, 
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
         single = _train(0, track, cars, seconds, seed, tmp / "single", startup_s, steps)
+        untraced = _train(0, track, cars, seconds, seed, tmp / "untraced", startup_s, steps, simtrace=False)
         one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s, steps)
         two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s, steps)
         nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s, steps)
@@ -84,10 +86,13 @@ def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, 
     return {
         "benchmark": "scale", "track": track, "cars": single["cars"], "seconds_per_mode": None if steps else seconds,
         "steps_per_mode": steps,
-        "single_process": single, "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
+        "single_process": single, "single_process_without_simtrace": untraced,
+        "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
         "workers_1_over_single": round(one["samples_per_s"] / base, 3),
         "workers_2_over_single": round(two["samples_per_s"] / base, 3),
         "two_nodes_over_single": round(nodes["samples_per_s"] / base, 3),
         "ray_overhead_us_per_sample": round(1e6 * (1 / one["samples_per_s"] - 1 / base), 1),
+        # what logging every step in DeepRacer's sim-trace costs training (target: under 5 %)
+        "simtrace_cost": round(1 - base / untraced["samples_per_s"], 3),
         "target_workers_2_over_single": 0.9,
     }

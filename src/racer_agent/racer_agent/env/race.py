@@ -166,14 +166,7 @@ class Race:
         """Put a car that left the road back where its progress stands, on the lane (halfway between
         the centre line and a border) nearer to where it was, keeping the episode: DeepRacer's
         evaluation reset (the caller adds the time penalty)."""
-        tracker = self.trackers[car]
-        driving = tracker.start_along + tracker.covered
-        if self.track.closed:
-            driving %= self.track.length
-        reverse = bool(self.reversed[car])
-        self.sim.place(car, *self.track.lane_pose(driving, reverse, tuple(self.sim.state[car, :2])))
-        m = self.sim.measure(car)
-        tracker.recovered(self._driving_along(car, m), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
+        put_back_on_lane(self.sim, self.track, car, self.trackers[car], bool(self.reversed[car]))
 
     def recover_from_crash(self, car: int, penalty_seconds: float) -> None:
         """DeepRacer's evaluation reset after a crash (the caller adds the time penalty): the car waits
@@ -251,3 +244,15 @@ class Race:
         if self._view is None:
             self._view = TopDownView(self.sim.scenery)
         return self._view.draw(self.sim.state, self.paths, self.objects[0].boxes() if self.objects else None)
+
+
+def put_back_on_lane(sim: SimulatorControl, track: Track, car: int, tracker: EpisodeTracker, reverse: bool) -> None:
+    """DeepRacer's evaluation reset, shared by a race and `racer race`: the car goes back where its
+    progress stands, on the lane nearer to where it was, and its tracker keeps the episode."""
+    driving = tracker.start_along + tracker.covered
+    if track.closed:
+        driving %= track.length
+    sim.place(car, *track.lane_pose(driving, reverse, tuple(sim.state[car, :2])))
+    m = sim.measure(car)
+    tracker.recovered(track.along_in_direction(m[sim_cols.DIST_ALONG], reverse), (m[sim_cols.FRONT_X],
+                                                                                  m[sim_cols.FRONT_Y]))

@@ -26,6 +26,7 @@ import numpy as np
 
 from racer_agent.env import episode
 from racer_agent.env.actions import ActionSpace
+from racer_agent.env.race import put_back_on_lane
 from racer_agent.evaluation import model_metadata
 from racer_agent.evaluation.onnx_policy import OnnxPolicy
 from racer_agent.evaluation.report import write_mp4
@@ -175,15 +176,8 @@ class HeadToHead:
             elif status != episode.IN_PROGRESS:
                 car.off_track += 1
                 car.waiting_s = OFF_TRACK_PENALTY
-                self._put_back(k, car)
+                put_back_on_lane(self.sim, self.track, k, car.tracker, reverse=False)
         self._collide(measures)
-
-    def _put_back(self, k: int, car: Entrant) -> None:
-        tracker = car.tracker
-        driving = (tracker.start_along + tracker.covered) % self.track.length
-        self.sim.place(k, *self.track.lane_pose(driving, False, tuple(self.sim.state[k, :2])))
-        m = self.sim.measure(k)
-        tracker.recovered(float(m[sim_cols.DIST_ALONG]), (m[sim_cols.FRONT_X], m[sim_cols.FRONT_Y]))
 
     def _collide(self, measures: np.ndarray) -> None:
         """Each pair that touches: the car behind (less distance covered) ran into the other."""
