@@ -68,3 +68,25 @@ def reinvent_base() -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found")
     return path
+
+
+# A run that laps the oval, trained, evaluated and exported as `racer train` leaves it. The car's
+# tests drive its model and `racer analyze`'s tests read its logs: both modules are in the xdist
+# group "lapping_run", so it is trained once per test run. Its action space is the 1-2 m/s one:
+# a model of it laps the real-time DeepRacer emulator reliably (DDS latency costs more at 4 m/s).
+LAPPING_ACTIONS = [{"steering_angle": a, "speed": v} for v in (1.0, 2.0) for a in (-30.0, -15.0, 0.0, 15.0, 30.0)]
+
+
+@pytest.fixture(scope="session")
+def lapping_run(tmp_path_factory) -> Path:
+    import json
+    import subprocess
+
+    out = tmp_path_factory.mktemp("lapping") / "run"
+    actions = out.parent / "actions.json"
+    actions.write_text(json.dumps({"action_space": LAPPING_ACTIONS, "action_space_type": "discrete"}))
+    # a sample budget, not a wall-clock one: the same model on a quiet or a busy machine
+    subprocess.run([str(Path(sys.executable).parent / "racer"), "train", "--track", "oval", "--steps", "80000",
+                    "--seed", "0", "--quiet", "--actions", str(actions), "--out", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    return out

@@ -31,15 +31,15 @@ def racer(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return out
 
 
+pytestmark = pytest.mark.xdist_group("lapping_run")  # one worker with test_deepracer.py: one lapping run
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """A run that laps the oval, evaluated and exported as `racer train` leaves it, and its clone."""
-    root = tmp_path_factory.mktemp("analysis")
-    parent, clone = root / "parent", root / "clone"
-    racer("train", "--track", "oval", "--cars", "8", "--steps", "40000", "--seed", "1", "--out", str(parent),
-          "--quiet")
-    racer("train", "--clone", str(parent), "--steps", "3000", "--out", str(clone), "--quiet")
-    return parent, clone
+def runs(lapping_run, tmp_path_factory):
+    """The run that laps the oval (conftest), and a clone of it trained a little further."""
+    clone = tmp_path_factory.mktemp("analysis") / "clone"
+    racer("train", "--clone", str(lapping_run), "--steps", "3000", "--out", str(clone), "--quiet")
+    return lapping_run, clone
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_report_numbers_are_the_runs_own(runs, report):
     assert summary["episodes"] == len(episodes)
     assert summary["fastest training lap (s)"] == pytest.approx(laps[0], abs=1e-6)
     assert printed["runs"][1]["cloned from"] == parent.name
-    assert "lineage: clone &larr; parent" in page
+    assert f"lineage: clone &larr; {parent.name}" in page
     evaluation = json.loads((parent / "evaluation" / "final" / "evaluation.json").read_text())
     shown = _section(page, "run0-evaluations")
     for lap in evaluation["laps"]:
@@ -107,6 +107,29 @@ def test_rescoring_rebuilds_the_params_training_saw(runs):
     # the default reward re-scored from the log is the reward the log holds
     again = rescore(steps, logs.track, str(runs[0] / "reward_function.py"))
     assert np.allclose(again, steps["reward"], atol=1e-4)
+
+
+def test_evaluation_steps_are_logged_and_time_each_lap(runs, tmp_path):
+    """`racer evaluate` (run by `racer train` at its end) logs every step, a lap an episode;
+    deepracer-utils, given the folder in deepracer-for-cloud's layout, times each lap as
+    evaluation.json does (the first from standing, the others flying from the line)."""
+    from deepracer.logs import AnalysisUtils, DeepRacerLog
+
+    final = runs[0] / "evaluation" / "final"
+    evaluation = json.loads((final / "evaluation.json").read_text())
+    drfc = tmp_path / "model" / "evaluation-20261206000000" / "evaluation-simtrace"
+    drfc.mkdir(parents=True)
+    shutil.copy(final / "evaluation-simtrace" / "0-iteration.csv", drfc)
+    log = DeepRacerLog(str(tmp_path / "model"))
+    log.load_evaluation_trace(ignore_metadata=True)
+    agg = AnalysisUtils.simulation_agg(log.dataframe(), "stream", is_eval=True)
+    laps = evaluation["laps"]
+    assert len(agg) == len(laps) and list(agg["episode"]) == list(range(len(laps)))
+    for (_, row), lap in zip(agg.iterrows(), laps, strict=True):
+        assert row["progress"] == pytest.approx(lap["progress"], abs=0.01)
+        if lap["completed"] and not lap["off_track"] and not lap["crashed"]:  # no penalty in its time
+            assert row["time"] == pytest.approx(lap["lap_time_s"], abs=1e-3)
+    assert analysis_logs.load(runs[0]).eval_steps["stream"].eq("final").all()
 
 
 def test_a_deepracer_archive_and_bad_input(runs, tmp_path):

@@ -18,19 +18,17 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("deepracer_interfaces_pkg")
 
+from conftest import LAPPING_ACTIONS  # noqa: E402
 from deepracer_interfaces_pkg.msg import ServoCtrlMsg  # noqa: E402
 from ros_helpers import Probe, stop  # noqa: E402
 
-# one xdist worker: the trained model (a module fixture) is trained once.
-pytestmark = pytest.mark.xdist_group("deepracer")
+# one xdist worker with test_analysis.py: the lapping run (conftest) is trained once.
+pytestmark = pytest.mark.xdist_group("lapping_run")
 
 BIN = Path(sys.executable).parent
 EMULATOR = Path(__file__).with_name("deepracer_emulator.py")
 MAX_THROTTLE = 0.5
-# The car's interface is under test here, not the driver: a model of the 1-2 m/s space laps the
-# real-time emulator reliably (DDS latency costs more at 4 m/s).
-ACTIONS = [{"steering_angle": a, "speed": v} for v in (1.0, 2.0) for a in (-30.0, -15.0, 0.0, 15.0, 30.0)]
-TOP_SPEED = max(a["speed"] for a in ACTIONS)
+TOP_SPEED = max(a["speed"] for a in LAPPING_ACTIONS)  # the car's interface is under test here, not the driver
 
 
 class Process:
@@ -58,16 +56,9 @@ def driver(model_dir: Path, *params: str) -> Process:
     return Process(cmd)
 
 
-@pytest.fixture(scope="session")  # session: kept while xdist interleaves other modules
-def model_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("deepracer") / "run"
-    actions = out.parent / "actions.json"
-    actions.write_text(json.dumps({"action_space": ACTIONS, "action_space_type": "discrete"}))
-    # a sample budget, not a wall-clock one: the same model on a quiet or a busy machine
-    subprocess.run([str(BIN / "racer"), "train", "--track", "oval", "--steps", "80000", "--seed", "0", "--quiet",
-                    "--actions", str(actions),
-                    "--out", str(out)], check=True, capture_output=True, timeout=300)
-    return out / "model"
+@pytest.fixture(scope="session")
+def model_dir(lapping_run) -> Path:
+    return lapping_run / "model"
 
 
 def wait_for(predicate, probe: Probe, timeout: float) -> bool:

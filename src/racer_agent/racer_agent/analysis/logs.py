@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from racer_agent.env import episode
+from racer_agent.env.simtrace import EVALUATION_FOLDER
 from racer_core import builtin_tracks
 from racer_core.track import Track, TrackError
 
@@ -78,8 +79,9 @@ def load(source: str | Path, track: str | None = None) -> RunLogs:
                         "DeepRacer console / deepracer-for-cloud model folder)")
     racer = (path / "config.json").is_file() and (path / "metrics" / "iterations.csv").is_file()
     config = json.loads((path / "config.json").read_text()) if racer else {}
+    eval_steps = _racer_evaluation_trace(path) if racer else _trace(path, evaluation=True)
     logs = RunLogs(name=path.name, source=path, steps=steps, episodes=_episodes(steps),
-                   iterations=_iterations(path, steps, racer), eval_steps=_trace(path, evaluation=True),
+                   iterations=_iterations(path, steps, racer), eval_steps=eval_steps,
                    evaluations=_evaluations(path), track=_track(track or config.get("track"), path),
                    config=config, metadata=_json(path / "model_metadata.json", path / "model" / "model_metadata.json"),
                    lineage=_lineage(path), is_racer=racer)
@@ -114,6 +116,19 @@ def _in_order(df: pd.DataFrame) -> pd.DataFrame | None:
     df = df.sort_values(["iteration", "episode", "steps"], kind="stable").reset_index(drop=True)
     df["unique_episode"] = df.groupby(["iteration", "episode"], sort=False).ngroup()
     return df
+
+
+def _racer_evaluation_trace(path: Path) -> pd.DataFrame | None:
+    """Each `racer evaluate`'s steps (RUN/evaluation/<folder>/evaluation-simtrace/0-iteration.csv),
+    named as deepracer-utils names an evaluation's, its folder as the `stream`."""
+    from deepracer.logs import DeepRacerLog
+
+    frames = []
+    for csv_path in sorted(path.glob(f"evaluation/*/{EVALUATION_FOLDER}/0-iteration.csv")):
+        frame = pd.read_csv(csv_path).rename(columns=DeepRacerLog._CSV_TO_INTERNAL_COLUMNS)
+        frame["stream"], frame["iteration"] = csv_path.parent.parent.name, 0
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def _episodes(steps: pd.DataFrame) -> pd.DataFrame:

@@ -31,7 +31,7 @@ COLUMNS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "
            "pause_duration", "obstacle_crash_counter", "wall_clock")
 RACER_COLUMNS = ("car", "track", "measured_speed", "lap", "reversed")
 TRAINING_FOLDER = "training-simtrace"
-STEP_COLUMNS = COLUMNS[1:]  # what `EpisodeSteps` keeps per step (the episode number comes at writing)
+EVALUATION_FOLDER = "evaluation-simtrace"  # in each evaluation's folder: 0-iteration.csv, a lap an episode
 
 
 class EpisodeSteps:
@@ -41,39 +41,48 @@ class EpisodeSteps:
         self.cars, self.tracks = cars, tracks
         self._steps: list[list[tuple]] = [[] for _ in cars]
         self._crashes = [0] * len(cars)
+        self._flying = [False] * len(cars)  # the next episode is a lap flown on into (no `prepare` row)
 
     def record(self, params: np.ndarray, actions: np.ndarray, rewards: np.ndarray, statuses: np.ndarray,
-               speeds: np.ndarray, pauses: np.ndarray | None = None, laps: np.ndarray | None = None) -> None:
+               speeds: np.ndarray) -> None:
         """One vector-env step: `params` the cars' reward params (None where the step was a reset),
         `statuses` their episode status after it, `speeds` their measured speed at the judged pose."""
         wall = time.time()
         for k, p in enumerate(params):
-            if p is None:
-                continue
-            status = statuses[k]
-            steps = self._steps[k]
-            self._crashes[k] += status == episode.CRASHED
-            x, y = p["x"], p["y"]
-            done = status not in (episode.IN_PROGRESS, episode.PREPARE)
-            steps.append((p["steps"], x, y, p["heading"], p["steering_angle"], p["speed"], _action(actions[k]),
-                          float(rewards[k]), done, p["all_wheels_on_track"], p["progress"],
-                          _closest(p["waypoints"], p["closest_waypoints"], x, y), p["track_length"], p["sim_time"],
-                          episode.PREPARE if not steps and not done else status,
-                          0.0 if pauses is None else float(pauses[k]), self._crashes[k], wall,
-                          self.cars[k], self.tracks[k], float(speeds[k]), 1 if laps is None else int(laps[k]),
-                          p["is_reversed"]))
+            if p is not None:
+                status = statuses[k]
+                self.record_one(k, p, actions[k], rewards[k], status, speeds[k], wall,
+                                done=status not in (episode.IN_PROGRESS, episode.PREPARE))
 
-    def end(self, k: int) -> list[tuple]:
-        """Car k's episode ended: its rows; the car's next steps start a new episode."""
+    def record_one(self, k: int, p: dict, action, reward: float, status: str, speed: float, wall: float,
+                   done: bool, pause: float = 0.0, lap: int = 1) -> None:
+        """Car k's judged step. `pause`: the penalty seconds its episode has served so far (evaluation)."""
+        steps = self._steps[k]
+        self._crashes[k] += status == episode.CRASHED
+        x, y = p["x"], p["y"]
+        first = not steps and not done and not self._flying[k]
+        steps.append((p["steps"], x, y, p["heading"], p["steering_angle"], p["speed"], _action(action),
+                      float(reward), done, p["all_wheels_on_track"], p["progress"],
+                      _closest(p["waypoints"], p["closest_waypoints"], x, y), p["track_length"], p["sim_time"],
+                      episode.PREPARE if first else status, float(pause), self._crashes[k], wall,
+                      self.cars[k], self.tracks[k], float(speed), int(lap), p["is_reversed"]))
+
+    def end(self, k: int, flying_on: bool = False) -> list[tuple]:
+        """Car k's episode ended: its rows; the car's next steps start a new episode (`flying_on`:
+        one the car drives straight into, as an evaluation's next lap: its first row is no `prepare`,
+        so a reader times it from the line, where the last episode's final row stands)."""
         rows, self._steps[k], self._crashes[k] = self._steps[k], [], 0
+        self._flying[k] = flying_on
         return rows
 
     def state_dict(self) -> dict:
-        return {"steps": [list(s) for s in self._steps], "crashes": list(self._crashes)}
+        return {"steps": [list(s) for s in self._steps], "crashes": list(self._crashes),
+                "flying": list(self._flying)}
 
     def load_state_dict(self, state: dict) -> None:
         self._steps = [list(s) for s in state["steps"]]
         self._crashes = list(state["crashes"])
+        self._flying = list(state.get("flying", [False] * len(self._steps)))
 
 
 def write_iteration(folder: Path, iteration: int, episodes: list[tuple[int, list[tuple]]]) -> Path:

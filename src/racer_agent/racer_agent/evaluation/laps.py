@@ -8,6 +8,7 @@ back on the nearer lane where its progress stands).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from racer_agent.env import episode
 from racer_agent.env.race import Race
+from racer_agent.env.simtrace import EpisodeSteps
 from racer_core import vehicle
 from racer_core.objects import COLLISION_PENALTY
 
@@ -38,10 +40,11 @@ class LapResult:
     path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), repr=False)  # (T, 2) car origin
     speeds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (T,)
     frames: list[np.ndarray] | None = field(default=None, repr=False)  # camera frames, when recorded
+    steps: list[tuple] | None = field(default=None, repr=False)  # its sim-trace rows, when traced
 
     def summary(self) -> dict:
         d = asdict(self)
-        for key in ("path", "speeds", "frames"):
+        for key in ("path", "speeds", "frames", "steps"):
             d.pop(key)
         d["lap_time_s"] = round(self.lap_time_s, 3)
         d["progress"] = round(self.progress, 2)
@@ -51,7 +54,8 @@ class LapResult:
 def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds: float | None = None,
                record_frames: bool = False, record_top_down: bool = False,
                consecutive: int = 1, reverse: bool = False,
-               crash_penalty_seconds: float = COLLISION_PENALTY) -> tuple[list[LapResult], list]:
+               crash_penalty_seconds: float = COLLISION_PENALTY,
+               trace: EpisodeSteps | None = None) -> tuple[list[LapResult], list]:
     """`consecutive` laps per car of `race` (which needs len(starts) cars), all cars driven at once.
 
     Laps after a car's first are flying laps of one continuous run, each timed from one crossing of
@@ -78,6 +82,7 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     frames: list[list[np.ndarray]] = [[] for _ in range(n)]
     top_down: list[np.ndarray] = []
     active = np.ones(n, bool)
+    served = np.zeros(n)  # penalty seconds of each car's current lap (the sim-trace's pause_duration)
     commands = np.zeros((n, 2))
     race.sim.render()
 
@@ -88,7 +93,11 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
         lap.path, lap.speeds = np.array(paths[car]), np.array(speeds[car])
         lap.frames = frames[car] if record_frames else None
         done[car].append(lap)
-        if lap.completed and len(done[car]) < consecutive:  # fly on into the next lap
+        flying_on = lap.completed and len(done[car]) < consecutive
+        if trace is not None:
+            lap.steps = trace.end(car, flying_on)
+        if flying_on:  # fly on into the next lap
+            served[car] = 0.0
             race.trackers[car].next_lap()
             laps[car] = LapResult(False, 0.0, 0.0, flying=True)
             paths[car], speeds[car], frames[car] = [paths[car][-1]], [speeds[car][-1]], []
@@ -103,25 +112,30 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
             top_down.append(race.top_down())
         actions = policy(race.sim.frames)
         measures = race.sim.measure()
+        wall = time.time()
         for car in np.nonzero(active)[0]:
-            _reward, status, _params, commands[car] = race.judge(car, actions[car], measures[car])
+            reward, status, params, commands[car] = race.judge(car, actions[car], measures[car])
             lap = laps[car]
             lap.progress = race.trackers[car].progress
-            if status == episode.LAP_COMPLETE:
+            if status in MISTAKES:
+                setattr(lap, status, getattr(lap, status) + 1)  # the statuses name the counters
+            resets = lap.off_track + lap.crashed + lap.reversed + lap.immobilized
+            ends = status == episode.LAP_COMPLETE or (
+                status in MISTAKES and (penalty_seconds is None or resets > MAX_RESETS_PER_LAP))
+            if trace is not None:
+                trace.record_one(car, params, actions[car], reward, status, race.sim.state[car, vehicle.SPEED], wall,
+                                 done=ends, pause=served[car], lap=len(done[car]) + 1)
+            if ends:
                 close_lap(car, status)
             elif status in MISTAKES:
-                setattr(lap, status, getattr(lap, status) + 1)  # the statuses name the counters
-                resets = lap.off_track + lap.crashed + lap.reversed + lap.immobilized
-                if penalty_seconds is None or resets > MAX_RESETS_PER_LAP:
-                    close_lap(car, status)
-                elif status == episode.CRASHED:
-                    lap.lap_time_s += crash_penalty_seconds
-                    race.recover_from_crash(car, crash_penalty_seconds)
-                    commands[car] = 0.0
+                penalty = crash_penalty_seconds if status == episode.CRASHED else penalty_seconds
+                lap.lap_time_s += penalty
+                served[car] += penalty
+                if status == episode.CRASHED:
+                    race.recover_from_crash(car, penalty)
                 else:
-                    lap.lap_time_s += penalty_seconds
                     race.recover_car(car)
-                    commands[car] = 0.0
+                commands[car] = 0.0
         if not active.any():
             break
         commands[~active] = 0.0

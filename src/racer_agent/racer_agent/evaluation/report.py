@@ -3,8 +3,9 @@
 Judged where the model was trained (its metadata's `trained_on`: tracks and direction) unless told
 otherwise. On a loop the laps are one continuous run from the start line, as the console drives them: the
 first from standing, the others flying, each timed as the car crosses the line. Writes
-`evaluation.json`, `driven_lines.png` (paths coloured by speed) and, on request, an MP4 of the
-run's camera view beside the top-down view.
+`evaluation.json`, `driven_lines.png` (paths coloured by speed), every step in DeepRacer's
+sim-trace format (`evaluation-simtrace/0-iteration.csv`, a lap an episode) and, on request, an MP4
+of the run's camera view beside the top-down view.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from racer_agent.env import simtrace
 from racer_agent.env.episode import evaluated_reversals
 from racer_agent.env.race import Race, RaceConfig
 from racer_agent.evaluation import model_metadata, policy
@@ -74,10 +76,11 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
                 num_cars=1 if track.closed else laps)  # an open track: one run per lap
     race.seed(0)  # randomised obstacles: the same layouts every time this model is evaluated
     consecutive = laps if race.num_cars == 1 else 1
+    trace = simtrace.EpisodeSteps(list(range(race.num_cars)), [race.track.name] * race.num_cars)
     results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
                                    record_frames=video is not None, record_top_down=video is not None,
                                    consecutive=consecutive, reverse=reverse,
-                                   crash_penalty_seconds=crash_penalty_seconds)
+                                   crash_penalty_seconds=crash_penalty_seconds, trace=trace)
     try:
         reference = reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed)
     except ReferenceLapError as exc:  # the laps stand without a yardstick; say why it is missing
@@ -91,6 +94,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     out_dir.mkdir(parents=True, exist_ok=True)
     summary["folder"] = str(out_dir)
     (out_dir / "evaluation.json").write_text(json.dumps(summary, indent=2) + "\n")
+    simtrace.write_iteration(out_dir / simtrace.EVALUATION_FOLDER, 0,
+                             [(k, lap.steps or []) for k, lap in enumerate(results)])  # a lap an episode
     title = (f"{race.track.name} {direction}: {summary['completed_laps']}/{laps} laps, mean "
              f"{summary['mean_lap_time_s'] or '-'} s (reference {summary['reference_lap_time_s'] or '-'} s)")
     lines = [(lap.path, lap.speeds) for lap in results]
