@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from racer_agent.analysis import logs as analysis_logs
@@ -130,6 +131,40 @@ def test_evaluation_steps_are_logged_and_time_each_lap(runs, tmp_path):
         if lap["completed"] and not lap["off_track"] and not lap["crashed"]:  # no penalty in its time
             assert row["time"] == pytest.approx(lap["lap_time_s"], abs=1e-3)
     assert analysis_logs.load(runs[0]).eval_steps["stream"].eq("final").all()
+
+
+def test_evaluate_records_ros2_messages_that_rosbags_reads_back(runs, tmp_path):
+    """`racer evaluate --record`: an MCAP file of ROS 2 messages, one of each per judged step, whose
+    poses and commands are those of the evaluation's own sim-trace."""
+    from rosbags.highlevel import AnyReader
+
+    from racer_core.simulator import FRONT_OFFSET
+
+    recording, out = tmp_path / "eval.mcap", tmp_path / "evaluation"
+    racer("evaluate", str(runs[0]), "--laps", "1", "--record", str(recording), "--out", str(out))
+    steps = pd.read_csv(out / "evaluation-simtrace" / "0-iteration.csv")
+    got: dict[str, list] = {}
+    with AnyReader([recording]) as reader:
+        types = {c.topic: c.msgtype for c in reader.connections}
+        for connection, _, raw in reader.messages():
+            got.setdefault(connection.topic, []).append(reader.deserialize(raw, connection.msgtype))
+    assert types == {"/track/markers": "visualization_msgs/msg/MarkerArray", "/tf": "tf2_msgs/msg/TFMessage",
+                     "/odom": "nav_msgs/msg/Odometry", "/camera/camera_info": "sensor_msgs/msg/CameraInfo",
+                     "/camera/image_raw": "sensor_msgs/msg/Image",
+                     "/cmd_drive": "ackermann_msgs/msg/AckermannDriveStamped"}
+    assert all(len(got[t]) == len(steps) for t in types if t != "/track/markers")
+    yaw = np.radians(steps["yaw"].to_numpy())
+    x = np.array([m.pose.pose.position.x for m in got["/odom"]])
+    y = np.array([m.pose.pose.position.y for m in got["/odom"]])
+    assert np.allclose(x, steps["X"] - FRONT_OFFSET * np.cos(yaw), atol=1e-6)  # odom = map until a put-back
+    assert np.allclose(y, steps["Y"] - FRONT_OFFSET * np.sin(yaw), atol=1e-6)
+    assert np.allclose([m.drive.speed for m in got["/cmd_drive"]], steps["throttle"], atol=1e-6)
+    assert np.allclose(np.degrees([m.drive.steering_angle for m in got["/cmd_drive"]]), steps["steer"], atol=1e-4)
+    stamps = [m.header.stamp.sec + 1e-9 * m.header.stamp.nanosec for m in got["/camera/image_raw"]]
+    assert np.allclose(stamps, steps["tstamp"], atol=1e-6)
+    images = [np.frombuffer(bytes(m.data), np.uint8).reshape(m.height, m.width) for m in got["/camera/image_raw"]]
+    assert got["/camera/image_raw"][0].encoding == "mono8" and images[0].shape == (120, 160)
+    assert not np.array_equal(images[0], images[len(images) // 2])  # the car moved: the picture changed
 
 
 def test_a_deepracer_archive_and_bad_input(runs, tmp_path):

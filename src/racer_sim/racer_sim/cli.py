@@ -187,9 +187,16 @@ def _evaluate(args) -> int:
     from racer_agent.training.options import RACE_OPTIONS, race_overrides
 
     race = race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS})
+    record = None
+    if args.record:
+        from racer_sim.recording import McapRecording
+
+        path = Path(args.record)
+        record = lambda name, cars: McapRecording(  # noqa: E731  (one recording per evaluation)
+            path.with_name(f"{path.stem}-{name}{path.suffix}") if name else path, cars)
     reports = evaluate_as_trained(args.model, tracks=args.track, direction=args.direction, laps=args.laps,
                                   penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video,
-                                  race=race, crash_penalty_seconds=args.crash_penalty_seconds)
+                                  race=race, crash_penalty_seconds=args.crash_penalty_seconds, record=record)
     if args.json:
         print(json.dumps({"evaluations": reports}))
         return 0
@@ -203,7 +210,8 @@ def _evaluate(args) -> int:
         print(f"  completed {report['completed_laps']}/{len(report['laps'])}, mean {report['mean_lap_time_s']} s, "
               f"best {report['best_lap_time_s']} s, reference {report['reference_lap_time_s']} s "
               f"(ratio {report['lap_time_over_reference']})\n  wrote {report['folder']}"
-              + (f" and {report['video']}" if "video" in report else ""))
+              + (f" and {report['video']}" if "video" in report else "")
+              + (f"\n  recording (MCAP, ROS 2 messages): {report['recording']}" if "recording" in report else ""))
     return 0
 
 
@@ -403,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png (a folder per track and "
                     "direction when several; default: a new folder in the model's evaluation/)")
     ev.add_argument("--video", help="MP4 of the camera and top-down views of the first lap")
+    ev.add_argument("--record", help="MCAP file of the evaluation as ROS 2 messages (camera, odom, tf, drive "
+                    "commands, markers) for Foxglove, rosbags or ros2 bag")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_evaluate)
 

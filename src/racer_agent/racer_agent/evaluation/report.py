@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,7 @@ from racer_agent.env import simtrace
 from racer_agent.env.episode import evaluated_reversals
 from racer_agent.env.race import Race, RaceConfig
 from racer_agent.evaluation import model_metadata, policy
-from racer_agent.evaluation.laps import drive_laps, summarise
+from racer_agent.evaluation.laps import StepRecorder, drive_laps, summarise
 from racer_agent.training.run_directory import RunDirectory
 from racer_core.builtin_tracks import load as load_track
 from racer_core.objects import COLLISION_PENALTY, RaceObjects
@@ -35,12 +36,14 @@ DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC use
 def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, direction: str | None = None,
                         laps: int = 3, penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
                         video: str | Path | None = None, race: dict | None = None,
-                        crash_penalty_seconds: float = COLLISION_PENALTY) -> list[dict]:
+                        crash_penalty_seconds: float = COLLISION_PENALTY,
+                        record: Callable[[str, int], StepRecorder] | None = None) -> list[dict]:
     """An evaluation per track and direction, by default those the model was trained on (its
     metadata's `trained_on`; alternate: both ways round). Each is written to a folder of its own:
     under `out_dir` (named for its track and direction when there are several), else a new one in
     the model's `evaluation/`, so no evaluation overwrites another. The race (type, obstacles, bots)
-    is the one it trained in, with `race`'s keys over it."""
+    is the one it trained in, with `race`'s keys over it. `record(name, cars)` opens a recorder
+    for each evaluation (racer_sim's MCAP recording; `name` is "" when there is one evaluation)."""
     source = Path(source)
     trained_tracks, trained_direction = model_metadata.trained_on(policy.load(source).metadata, _run_config(source))
     judged = [(t, reverse) for t in (tracks or trained_tracks)
@@ -51,15 +54,17 @@ def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, dir
         folder = (Path(out_dir) / name if len(judged) > 1 else Path(out_dir)) if out_dir else None
         clip = Path(video).with_name(f"{Path(video).stem}-{name}{Path(video).suffix}") \
             if video and len(judged) > 1 else video
+        opener = (lambda cars, name=name: record(name if len(judged) > 1 else "", cars)) if record else None
         reports.append(evaluate(source, track, laps, penalty_seconds, folder, clip, reverse, race,
-                                crash_penalty_seconds))
+                                crash_penalty_seconds, opener))
     return reports
 
 
 def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
              penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
              video: str | Path | None = None, reverse: bool | None = None, race: dict | None = None,
-             crash_penalty_seconds: float = COLLISION_PENALTY) -> dict:
+             crash_penalty_seconds: float = COLLISION_PENALTY,
+             record: Callable[[int], StepRecorder] | None = None) -> dict:
     """One evaluation: `laps` laps of one track one way round (by default the model's first
     trained track, in its trained direction; alternate: forward first)."""
     source = Path(source)
@@ -77,10 +82,13 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     race.seed(0)  # randomised obstacles: the same layouts every time this model is evaluated
     consecutive = laps if race.num_cars == 1 else 1
     trace = simtrace.EpisodeSteps(list(range(race.num_cars)), [race.track.name] * race.num_cars)
+    recorder = record(race.num_cars) if record else None
     results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
                                    record_frames=video is not None, record_top_down=video is not None,
                                    consecutive=consecutive, reverse=reverse,
-                                   crash_penalty_seconds=crash_penalty_seconds, trace=trace)
+                                   crash_penalty_seconds=crash_penalty_seconds, trace=trace, recorder=recorder)
+    if recorder is not None:
+        recorder.close()
     try:
         reference = reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed)
     except ReferenceLapError as exc:  # the laps stand without a yardstick; say why it is missing
@@ -102,6 +110,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     boxes = race.objects[0].boxes() if race.objects else None
     summary["driven_lines"] = str(save_driven_lines(race.track, lines, out_dir / "driven_lines.png", title,
                                                     vmax=race.actions.max_speed, boxes=boxes))
+    if recorder is not None:
+        summary["recording"] = str(recorder.path)
     if video is not None:
         camera = [frame for lap in results for frame in (lap.frames or [])]
         summary["video"] = str(write_video(camera, top_down, Path(video)))
