@@ -70,7 +70,7 @@ def test_report_numbers_are_the_runs_own(runs, report):
     summary = printed["runs"][0]
     assert summary["training laps completed"] == len(laps)
     assert summary["episodes"] == len(episodes)
-    assert summary["fastest training lap (s)"] == pytest.approx(laps[0], abs=1e-6)
+    assert summary["fastest training lap (s)"] == pytest.approx(laps[0], abs=1e-4)  # episodes.csv: 6 digits
     assert printed["runs"][1]["cloned from"] == parent.name
     assert f"lineage: clone &larr; {parent.name}" in page
     evaluation = json.loads((parent / "evaluation" / "final" / "evaluation.json").read_text())

@@ -74,7 +74,7 @@ def test_deepracer_utils_loads_a_racer_run_as_a_deepracer_for_cloud_model(traine
         assert row["progress"] >= e["progress"] - 1e-4  # its progress is the episode's best, ours the last
         assert row["steps"] == e["steps"]  # rows per episode
         if e["status"] == "lap_complete":
-            assert row["time"] == pytest.approx(e["lap_time_s"], abs=1e-6)
+            assert row["time"] == pytest.approx(e["lap_time_s"], abs=1e-4)  # episodes.csv: 6 digits
 
 
 def test_deepracer_utils_lap_times_equal_the_envs(tmp_path):
