@@ -292,7 +292,8 @@ def test_trainer_keeps_its_checkpoint_when_the_simulator_dies(tmp_path):
     out = tmp_path / "run"
     sim = start_sim()
     often = tmp_path / "often.yaml"
-    often.write_text("eval_every_samples: 2000\n")  # a first checkpoint within seconds, not 20,000 samples
+    # a first checkpoint within seconds (short iterations, an evaluation after each), not 20,000 samples
+    often.write_text("eval_every_samples: 300\nnum_episodes_between_training: 8\n")
     trainer = subprocess.Popen([str(BIN / "racer_train_node"), "--ros-args", "-p", f"out:={out}", "-p", "sim:=ros",
                                 "-p", "timeout_s:=1.0", "-p", "minutes:=5.0", "-p", "quiet:=true",
                                 "-p", f"config:={often}"],
