@@ -119,6 +119,8 @@ def _options() -> tuple[Option, ...]:
         Option("clone", str, "start a new run from this run's best weights, config and reward (the console's "
                "clone: the same network and number of actions; speeds, reward, track and config may change)",
                key="clone", unset_means="from scratch"),
+        Option("monitor", str, "watch live: [HOST:]PORT of a Foxglove WebSocket server (loopback unless a host is "
+               "named), racer's page at the next port", unset_means="no live view"),
         Option("quiet", bool, "no progress bar", launch=False),
     )
 
@@ -152,7 +154,7 @@ def race_overrides(values: dict) -> dict | None:
 
 def session_arguments(values: dict) -> dict:
     """Option values (None: not given) -> `train_and_report`'s arguments: the TrainConfig overrides
-    and the session's own (config file, out, resume, quiet)."""
+    and the session's own (config file, out, resume, quiet, monitor)."""
     if values.get("ray_address") and not values.get("workers"):
         raise ValueError("ray_address needs workers: the rollout actors to start on that cluster")
     overrides = {o.key: values.get(o.name) for o in OPTIONS if o.key is not None and "." not in o.key}
@@ -163,4 +165,4 @@ def session_arguments(values: dict) -> dict:
     if overrides["num_cars"] is None and values.get("sim") in LIVE_SIMULATORS:
         overrides["num_cars"] = 1
     return {"config_file": values.get("config"), "overrides": overrides, "out": values.get("out"),
-            "resume": values.get("resume"), "quiet": bool(values.get("quiet"))}
+            "resume": values.get("resume"), "quiet": bool(values.get("quiet")), "monitor": values.get("monitor")}

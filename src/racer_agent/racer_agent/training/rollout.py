@@ -124,6 +124,7 @@ class RolloutWorker:
         self.car_tracks = [race.track.name for race in car_races]
         self.car_loops = np.array([race.track.closed for race in car_races])  # (n,): where a lap's end bootstraps
         self.trace = EpisodeSteps(share.cars, self.car_tracks) if config.simtrace else None  # the sim-trace
+        self.monitor = None  # a live view (monitor.Monitor) shown every step, when set
         self.cars: _Cars | None = None
         self._at_iteration_start: dict | None = None  # state() as the current rollout began
 
@@ -155,6 +156,8 @@ class RolloutWorker:
             if self.trace is not None:
                 self.trace.record(info["params"], action.numpy(), reward, info["episode_status"],
                                   info["measured_speed"])
+            if self.monitor is not None:
+                self.monitor.cars(next_obs, np.concatenate([race.sim.state for race in self.env.unwrapped.races]))
             frames.append(cars.obs)
             actions.append(action)
             logprobs.append(logprob)

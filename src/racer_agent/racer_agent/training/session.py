@@ -19,6 +19,18 @@ def report_error(exc: BaseException) -> int:
     return 2
 
 
+def _monitor(address: str | None, cfg):
+    """The live view at `address`, its page's address printed (None: no live view)."""
+    if not address:
+        return None
+    from racer_agent.monitor import Monitor
+    from racer_core.builtin_tracks import load as load_track
+
+    live = Monitor(address, load_track(cfg.tracks[0]))
+    print(f"racer: live view at {live.url} (Foxglove / Lichtblick: ws://{live.host}:{live.port})", flush=True)
+    return live
+
+
 def clone_arguments(parent: Path, config_file, overrides: dict) -> tuple[dict, Path]:
     """A clone trains with its parent's config and reward_function.py unless told otherwise; the
     parent is recorded by its absolute path (config.json's `clone`), so the lineage can be followed."""
@@ -30,7 +42,7 @@ def clone_arguments(parent: Path, config_file, overrides: dict) -> tuple[dict, P
     return overrides, config_file or parent / "config.json"
 
 
-def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> int:
+def train_and_report(config_file, overrides: dict, out, resume, quiet: bool, monitor: str | None = None) -> int:
     """Train, then (unless interrupted) evaluate the best model, export it and draw the curves."""
     if resume:
         out = Path(resume)
@@ -45,7 +57,8 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
         if overrides.get("clone"):  # the parent's config and reward, unless given anew
             overrides, config_file = clone_arguments(Path(overrides["clone"]), config_file, overrides)
         cfg = train_config.load(config_file, **overrides)
-    trainer = Trainer(cfg, out, resume=bool(resume), show_progress=not quiet)
+    live = _monitor(monitor, cfg)
+    trainer = Trainer(cfg, out, resume=bool(resume), show_progress=not quiet, monitor=live)
     try:
         outcome = trainer.train()
     except (ValueError, RuntimeError, OSError) as exc:
@@ -53,6 +66,8 @@ def train_and_report(config_file, overrides: dict, out, resume, quiet: bool) -> 
         raise RuntimeError(f"{exc}\nlast good checkpoint: {kept}") from exc
     finally:
         save_training_curves(trainer.run)
+        if live is not None:
+            live.close()
     p = outcome.progress
     run = outcome.run
     print(f"stopped: {outcome.reason} after {p.iteration} iterations, {p.samples} samples, {p.wall_s:.0f} s")

@@ -82,8 +82,10 @@ def _action_shape(metadata: dict) -> tuple[str, str]:
 
 class Trainer:
     def __init__(self, config: TrainConfig, out: str | Path, resume: bool = False, show_progress: bool = True,
-                 on_evaluation: Callable[[Progress, dict], None] | None = None):
-        """`on_evaluation(progress, summary)` hears every greedy evaluation (a sweep reports it to Tune)."""
+                 on_evaluation: Callable[[Progress, dict], None] | None = None, monitor=None):
+        """`on_evaluation(progress, summary)` hears every greedy evaluation (a sweep reports it to Tune);
+        `monitor` (monitor.Monitor) shows the run live: the cars of this process every step (Ray
+        workers' cars are not shown), every episode and iteration."""
         config.check()
         self.on_evaluation = on_evaluation
         self.config = config
@@ -100,6 +102,9 @@ class Trainer:
         camera = self.eval_race.camera
         self.model = build_model(config.network, camera.shape, self.actions)
         self.rollouts = self._rollouts()
+        self.monitor = monitor
+        if monitor is not None and isinstance(self.rollouts, RolloutWorker):
+            self.rollouts.monitor = monitor
         self.optimizer = ppo.make_optimizer(self.model, self.hp)
         self.metadata = model_metadata.build(self.actions, config.network, camera, config.tracks, config.direction,
                                              config.race)
@@ -253,8 +258,10 @@ class Trainer:
         p = self.progress
         first = p.episodes - len(finished)
         for i, row in enumerate(finished):
-            self.episodes_log.write({**row, "episode": first + i, "iteration": p.iteration, "samples": p.samples,
-                                     "wall_s": p.wall_s})
+            row = {**row, "episode": first + i, "iteration": p.iteration, "samples": p.samples, "wall_s": p.wall_s}
+            self.episodes_log.write(row)
+            if self.monitor is not None:
+                self.monitor.episode(row)
         if self.config.simtrace:
             simtrace.write_iteration(self.run.training_simtrace, p.iteration - 1,
                                      [(first + i, row.pop("trace") or []) for i, row in enumerate(finished)])
@@ -270,6 +277,8 @@ class Trainer:
                "off_track": sum(r["status"] == episode.OFF_TRACK for r in finished), "speed_cap": p.speed_cap,
                "samples_per_s": samples / max(seconds, 1e-9), **losses, **eval_row}
         self.iterations_log.write(row)
+        if self.monitor is not None:
+            self.monitor.iteration(row)
         self._tensorboard({f"train/{k}": v for k, v in row.items()
                            if k not in ("iteration", "samples", "eval_progress", "eval_completed",
                                         "eval_lap_time_s") and v is not None})

@@ -1,0 +1,140 @@
+"""Watch a run live: a WebSocket server speaking the Foxglove protocol (foxglove-sdk), so Foxglove
+or Lichtblick connect to a training as they would to a robot, and a page of racer's own served by
+the same process, for any browser with nothing installed.
+
+Channels: `/camera` (foxglove.CompressedImage, JPEG of the chosen car's camera), and JSON channels
+the page reads: `/racer/camera` (the same JPEG, base64), `/racer/cars` (every car's pose),
+`/racer/track` (borders and centre line, repeated so a late client gets it), `/racer/episodes`
+(each finished episode) and `/racer/curves` (each iteration's row of iterations.csv).
+
+The server runs in foxglove-sdk's own threads; a client that disconnects or sends garbage is its
+business, never the run's. Pictures are encoded at most FRAME_HZ times a second and only while a
+client is subscribed, so a run nobody watches pays one clock read a step.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from racer_core.track import Track
+
+FRAME_HZ = 10.0
+TRACK_EVERY_S = 2.0
+PAGE = Path(__file__).with_name("monitor_page.html")
+DEFAULT_ADDRESS = "127.0.0.1:8765"
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """`[HOST:]PORT` -> (host, port); loopback unless a host is named."""
+    host, _, port = address.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"--monitor wants [HOST:]PORT, got {address!r}") from None
+    if not 0 < number < 65535:
+        raise ValueError(f"--monitor port must lie in 1..65534 (the page takes the next one), got {number}")
+    return host or "127.0.0.1", number
+
+
+class Monitor:
+    """The live view of one run: `cars` every step, `episode` and `iteration` as they happen."""
+
+    def __init__(self, address: str, track: Track, car: int = 0, name: str = "racer"):
+        import foxglove
+        from foxglove.channels import CompressedImageChannel
+
+        self.host, self.port = parse_address(address)
+        self.car = car
+        self.server = foxglove.start_server(name=name, host=self.host, port=self.port)
+        self.page = ThreadingHTTPServer((self.host, self.port + 1), functools.partial(_PageHandler, self.port))
+        threading.Thread(target=self.page.serve_forever, daemon=True, name="racer-monitor-page").start()
+        self._image = CompressedImageChannel("/camera")
+        self._json = {topic: foxglove.Channel(f"/racer/{topic}") for topic in
+                      ("camera", "cars", "track", "episodes", "curves")}
+        self._track = {"center": _round(track.center), "inner": _round(track.inner), "outer": _round(track.outer),
+                       "name": track.name}
+        self._next_frame = self._next_track = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port + 1}/"
+
+    def cars(self, frames: np.ndarray, states: np.ndarray) -> None:
+        """Every car's pose and the chosen car's picture, at most FRAME_HZ times a second."""
+        now = time.monotonic()
+        if now < self._next_frame:
+            return
+        self._next_frame = now + 1.0 / FRAME_HZ
+        if now >= self._next_track:
+            self._next_track = now + TRACK_EVERY_S
+            self._json["track"].log(self._track)
+        self._json["cars"].log({"x": _round(states[:, 0]), "y": _round(states[:, 1]), "yaw": _round(states[:, 2]),
+                                "car": self.car})
+        if self._image.has_sinks() or self._json["camera"].has_sinks():
+            frame = frames[self.car]
+            ok, jpeg = cv2.imencode(".jpg", frame[..., 0] if frame.shape[-1] == 1 else frame[..., ::-1])  # RGB -> BGR
+            if ok:
+                data = jpeg.tobytes()
+                self._json["camera"].log({"jpeg": base64.b64encode(data).decode(), "mean": float(frame.mean())})
+                self._log_image(data)
+
+    def episode(self, row: dict) -> None:
+        self._json["episodes"].log(_plain(row))
+
+    def iteration(self, row: dict) -> None:
+        self._json["curves"].log(_plain(row))
+
+    def close(self) -> None:
+        self.page.shutdown()
+        self.page.server_close()
+        self.server.stop()
+
+    def _log_image(self, data: bytes) -> None:
+        from foxglove.messages import CompressedImage
+
+        self._image.log(CompressedImage(data=data, format="jpeg", frame_id="camera_optical_frame"))
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    """Serves the page (with the WebSocket's port filled in) at /, nothing else."""
+
+    def __init__(self, ws_port: int, *args, **kwargs):
+        self.ws_port = ws_port
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:  # http.server calls it by this name
+        if self.path not in ("/", "/index.html"):
+            self.send_error(404)
+            return
+        body = PAGE.read_text().replace("__WS_PORT__", str(self.ws_port)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:  # a page load is not news on the run's terminal
+        pass
+
+
+def _round(values: np.ndarray) -> list:
+    return np.round(np.asarray(values, float), 3).tolist()
+
+
+def _plain(row: dict) -> dict:
+    """A CSV row as JSON: numbers as numbers, the rest as text, nothing nested."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            out[key] = value
+        elif isinstance(value, np.generic):
+            out[key] = value.item()
+    return out

@@ -1,0 +1,78 @@
+"""Headless Chromium (Debian's `chromium`) driven over the DevTools protocol on a pipe: the browser
+reads commands on fd 3 and answers on fd 4, each a NUL-terminated JSON message, so a test needs no
+WebSocket client to read a live page's state or take its screenshot."""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium")
+
+
+class HeadlessChromium:
+    def __init__(self, width: int = 1300, height: int = 900):
+        commands_r, self._commands = os.pipe()  # we write, chromium reads (its fd 3)
+        self._answers, answers_w = os.pipe()  # chromium writes (its fd 4), we read
+        self.profile = tempfile.mkdtemp(prefix="racer-chromium-")
+        args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
+                f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"]
+        # the shell puts the pipes on fds 3 and 4, where chromium expects them, then becomes chromium
+        self.process = subprocess.Popen(
+            ["sh", "-c", f'exec "$@" 3<&{commands_r} 4>&{answers_w}', "sh", *args],
+            pass_fds=(commands_r, answers_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(commands_r)
+        os.close(answers_w)
+        self._id, self._buffer = 0, b""
+        target = next(t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page")
+        self.session = self.call("Target.attachToTarget", targetId=target["targetId"], flatten=True)["sessionId"]
+
+    def call(self, method: str, session: str | None = None, **params) -> dict:
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self._commands, json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buffer:
+                chunk = os.read(self._answers, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("chromium closed the pipe")
+                self._buffer += chunk
+            raw, self._buffer = self._buffer.split(b"\0", 1)
+            answer = json.loads(raw)
+            if answer.get("id") == self._id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+
+    def open(self, url: str) -> None:
+        self.call("Page.navigate", self.session, url=url)
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", self.session, expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(expression):
+                return True
+            time.sleep(0.25)
+        return False
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.call("Page.captureScreenshot", self.session, format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        os.close(self._commands)
+        os.close(self._answers)
+        shutil.rmtree(self.profile, ignore_errors=True)
