@@ -3,6 +3,7 @@ reads commands on fd 3 and answers on fd 4, each a NUL-terminated JSON message, 
 WebSocket client to read a live page's state or take its screenshot."""
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -18,12 +19,13 @@ class HeadlessChromium:
     def __init__(self, width: int = 1300, height: int = 900):
         commands_r, self._commands = os.pipe()  # we write, chromium reads (its fd 3)
         self._answers, answers_w = os.pipe()  # chromium writes (its fd 4), we read
+        commands_r, answers_w = (_above_four(fd) for fd in (commands_r, answers_w))
         self.profile = tempfile.mkdtemp(prefix="racer-chromium-")
         args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
                 f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"]
-        # the shell puts the pipes on fds 3 and 4, where chromium expects them, then becomes chromium
+        # bash puts the pipes on fds 3 and 4, where chromium expects them, then becomes chromium
         self.process = subprocess.Popen(
-            ["sh", "-c", f'exec "$@" 3<&{commands_r} 4>&{answers_w}', "sh", *args],
+            ["bash", "-c", f'exec "$@" 3<&{commands_r} 4>&{answers_w}', "bash", *args],
             pass_fds=(commands_r, answers_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(commands_r)
         os.close(answers_w)
@@ -76,3 +78,10 @@ class HeadlessChromium:
         os.close(self._commands)
         os.close(self._answers)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _above_four(fd: int) -> int:
+    """The same pipe end on a descriptor above 4, so putting the ends on 3 and 4 cannot clobber one."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
