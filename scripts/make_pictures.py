@@ -7,7 +7,8 @@ racer than the one it describes.
 The tracks, camera frames and race-type frames are drawn directly; the training curves and the evaluation's driven
 lines are a run's own `plots/iterations.png` and `evaluation/final/driven_lines.png` (the main job,
 `make train`, unless --run names another); the sweep comparison is redrawn by the sweep's plotting
-code from the recorded result in docs/sweep/.
+code from the recorded result in docs/sweep/. The analysis report is `racer analyze` on that run,
+and the live page is taken during a short training of its own, both in headless Chromium.
 """
 
 from __future__ import annotations
@@ -129,6 +130,42 @@ def from_run(run: Path, images: Path) -> list[Path]:
     return [target for _, target in pairs]
 
 
+def analysis_report(run: Path, images: Path) -> Path:
+    """The top of `racer analyze RUN --reward examples/centre_line_reward.py`, as Chromium shows it."""
+    out = run / "analysis"
+    subprocess.run([str(Path(sys.executable).with_name("racer")), "analyze", str(run), "--out", str(out),
+                    "--reward", str(ROOT / "examples" / "centre_line_reward.py")], check=True)
+    target = images / "analysis_report.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1300,1700", f"--screenshot={target}", (out / "report.html").as_uri()],
+                   check=True, capture_output=True)
+    return target
+
+
+def live_page(images: Path, port: int = 18765) -> Path:
+    """racer's live page during a short training (`racer train --monitor`), once curves have grown."""
+    sys.path.insert(0, str(ROOT / "test"))
+    from browser import HeadlessChromium  # the tests' Chromium over the DevTools pipe
+
+    out = ROOT / "runs" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
+    training = subprocess.Popen([str(Path(sys.executable).with_name("racer")), "train", "--cars", "8",
+                                 "--minutes", "3", "--monitor", str(port), "--out", str(out), "--quiet"])
+    target = images / "live_page.png"
+    try:
+        time.sleep(15)
+        chromium = HeadlessChromium(width=1300, height=460)
+        try:
+            chromium.open(f"http://127.0.0.1:{port + 1}/")
+            chromium.wait_for("Number(document.getElementById('status').dataset.points) >= 8", timeout=240)
+            chromium.screenshot(target)
+        finally:
+            chromium.close()
+    finally:
+        training.terminate()
+        training.wait()
+    return target
+
+
 def sweep(images: Path) -> Path:
     rows = json.loads((ROOT / "docs" / "sweep" / "result_2026-12-02.json").read_text())
     out = images / "sweep_rewards.png"
@@ -141,10 +178,18 @@ def main() -> None:
     parser.add_argument("--run", type=Path, help="a finished run directory to take the training pictures from")
     parser.add_argument("--minutes", type=float, help="budget of the main job when no --run is given")
     parser.add_argument("--images", type=Path, default=IMAGES, help="where to write them (default: docs/images)")
+    parser.add_argument("--only", choices=("analysis", "live"), help="make only the report or live-page picture")
     args = parser.parse_args()
     args.images.mkdir(parents=True, exist_ok=True)
+    if args.only == "analysis":
+        print(analysis_report(args.run or main_job(args.minutes), args.images))
+        return
+    if args.only == "live":
+        print(live_page(args.images))
+        return
     made = [*tracks(args.images), camera_frames(args.images), race_frames(args.images), sweep(args.images)]
-    made += from_run(args.run or main_job(args.minutes), args.images)
+    run = args.run or main_job(args.minutes)
+    made += [*from_run(run, args.images), analysis_report(run, args.images), live_page(args.images)]
     for path in made:
         print(path)
 
