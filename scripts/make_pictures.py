@@ -144,8 +144,7 @@ def analysis_report(run: Path, images: Path) -> Path:
 
 def live_page(images: Path, port: int = 18765) -> Path:
     """racer's live page during a short training (`racer train --monitor`), once curves have grown."""
-    sys.path.insert(0, str(ROOT / "test"))
-    from browser import HeadlessChromium  # the tests' Chromium over the DevTools pipe
+    from racer_agent.browser import HeadlessChromium
 
     out = ROOT / "runs" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
     training = subprocess.Popen([str(Path(sys.executable).with_name("racer")), "train", "--cars", "8",

@@ -170,6 +170,10 @@ def test_bench_scale_measures_every_mode_and_its_ratios(tmp_path):
     base = modes[0]["samples_per_s"]
     assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
     assert out["simtrace_cost"] == pytest.approx(1 - base / modes[4]["samples_per_s"], abs=1e-3)
+    watched = out["single_process_watched"]
+    if watched is not None:  # Debian's chromium is there: the page was open and saw frames
+        assert watched["page_frames"] >= 1 and watched["iterations"] >= 2
+        assert out["monitor_cost"] == pytest.approx(1 - watched["samples_per_s"] / base, abs=1e-3)
     assert out["ray_overhead_us_per_sample"] == pytest.approx(1e6 * (1 / modes[1]["samples_per_s"] - 1 / base), abs=0.2)
 
 

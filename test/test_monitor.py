@@ -8,9 +8,9 @@ import sys
 import time
 import urllib.request
 
-import browser
 import pytest
 
+from racer_agent import browser
 from racer_agent.monitor import parse_address
 
 needs_chromium = pytest.mark.skipif(browser.CHROMIUM is None, reason="Debian's chromium (scripts/setup.sh --test)")

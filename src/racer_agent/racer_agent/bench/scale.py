@@ -8,7 +8,8 @@ they run on the learner in every mode alike and would only dilute the difference
 Each mode also reports the share of its time the learner spent in PPO's update, the part that
 more workers do not shorten.
 
-Modes: the single-process trainer, with and without the sim-trace (the per-step log's cost);
+Modes: the single-process trainer, with and without the sim-trace (the per-step log's cost), and
+watched live (`--monitor` with racer's page open in headless Chromium: the live view's cost);
 `--workers 1` and `--workers 2` on a private Ray started by the
 trainer; and `--workers 2` on a local two-node cluster (`ray.cluster_utils.Cluster`, one CPU per
 node), the multi-machine layout on one machine. Ray's overhead per sample is the extra time a
@@ -30,7 +31,7 @@ STEPS_MINUTES = 10.0  # a sample budget's time cap: only a stuck mode reaches it
 
 
 def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path,
-           startup_s: float = STARTUP_S, steps: int | None = None, simtrace: bool = True) -> dict:
+           startup_s: float = STARTUP_S, steps: int | None = None, simtrace: bool = True, monitor=None) -> dict:
     """One mode for `seconds`, or for `steps` samples where given (the same work on a busy machine)."""
     from racer_agent.training.trainer import Trainer
 
@@ -38,7 +39,7 @@ def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int
     minutes = STEPS_MINUTES if steps else (seconds + startup_s) / 60.0
     cfg = train_config.load(track=track, num_cars=cars, minutes=minutes, steps=steps, seed=seed,
                             workers=workers, eval_every_samples=10**12, simtrace=simtrace)
-    trainer = Trainer(cfg, out, show_progress=False)
+    trainer = Trainer(cfg, out, show_progress=False, monitor=monitor)
     trainer.train()
     rows = read_values(trainer.run.iterations_csv)
     if len(rows) < 3:
@@ -51,6 +52,43 @@ def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int
     return {"workers": workers, "cars": cfg.num_cars, "iterations": len(rows) - 1, "samples": samples,
             "seconds": round(wall, 2), "samples_per_s": round(samples / wall, 1),
             "ppo_update_share": round(update / wall, 3)}
+
+
+def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
+             steps: int | None) -> dict | None:
+    """The single process with `--monitor` and racer's live page open in headless Chromium
+    (None without Debian's chromium)."""
+    from racer_agent import browser
+    from racer_agent.monitor import Monitor
+    from racer_core.builtin_tracks import load as load_track
+
+    if browser.CHROMIUM is None:
+        return None
+    monitor = Monitor(f"127.0.0.1:{_free_port_pair()}", load_track(track))
+    page = browser.HeadlessChromium()
+    try:
+        page.open(monitor.url)
+        return {**_train(0, track, cars, seconds, seed, out, startup_s, steps, monitor=monitor),
+                "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)"))}
+    finally:
+        page.close()
+        monitor.close()
+
+
+def _free_port_pair() -> int:
+    """A loopback port whose next one is free too (the monitor's page)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind((LOOPBACK, 0))
+            port = first.getsockname()[1]
+            try:
+                second.bind((LOOPBACK, port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free pair of loopback ports")
 
 
 def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
@@ -79,6 +117,7 @@ def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, 
         tmp = Path(tmp)
         single = _train(0, track, cars, seconds, seed, tmp / "single", startup_s, steps)
         untraced = _train(0, track, cars, seconds, seed, tmp / "untraced", startup_s, steps, simtrace=False)
+        watched = _watched(track, cars, seconds, seed, tmp / "watched", startup_s, steps)
         one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s, steps)
         two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s, steps)
         nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s, steps)
@@ -94,5 +133,8 @@ def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, 
         "ray_overhead_us_per_sample": round(1e6 * (1 / one["samples_per_s"] - 1 / base), 1),
         # what logging every step in DeepRacer's sim-trace costs training (target: under 5 %)
         "simtrace_cost": round(1 - base / untraced["samples_per_s"], 3),
+        # what the live view costs with racer's page open in Chromium (target: under 5 %; None: no chromium)
+        "single_process_watched": watched,
+        "monitor_cost": None if watched is None else round(1 - watched["samples_per_s"] / base, 3),
         "target_workers_2_over_single": 0.9,
     }

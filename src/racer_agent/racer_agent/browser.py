@@ -1,6 +1,10 @@
-"""Headless Chromium (Debian's `chromium`) driven over the DevTools protocol on a pipe: the browser
-reads commands on fd 3 and answers on fd 4, each a NUL-terminated JSON message, so a test needs no
-WebSocket client to read a live page's state or take its screenshot."""
+"""Headless Chromium (Debian's `chromium`) driven over the DevTools protocol on a pipe, to read a live
+page's state and take its screenshot: what the tests, `racer bench scale` (a page watching a run)
+and `make pictures` use. The browser reads commands on fd 3 and answers on fd 4, each a
+NUL-terminated JSON message, so no WebSocket client is needed.
+"""
+
+from __future__ import annotations
 
 import base64
 import fcntl
