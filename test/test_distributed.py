@@ -160,12 +160,12 @@ def test_bench_scale_measures_every_mode_and_its_ratios(tmp_path):
 
     if ray.is_initialized():
         ray.shutdown()
-    out = scale.run(track="oval", cars=4, steps=4000)  # about 1,100 samples an iteration: 3 counted
+    out = scale.run(track="oval", cars=4, steps=3000)  # about 1,100 samples an iteration: 2 counted
     modes = [out[k] for k in ("single_process", "workers_1", "workers_2", "workers_2_two_nodes",
                               "single_process_without_simtrace")]
     assert [m["workers"] for m in modes] == [0, 1, 2, 2, 0] and out["workers_2_two_nodes"]["nodes"] == 2
     for m in modes:  # a sample budget, so a busy machine does the same work; the first iteration is not counted
-        assert m["iterations"] >= 2 and 2000 < m["samples"] < 4000 + 2000 and m["seconds"] > 0
+        assert m["iterations"] >= 2 and 1000 < m["samples"] < 3000 + 2000 and m["seconds"] > 0
         assert m["samples_per_s"] == pytest.approx(m["samples"] / m["seconds"], rel=0.01)
     base = modes[0]["samples_per_s"]
     assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
