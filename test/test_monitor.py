@@ -11,24 +11,9 @@ import urllib.request
 import pytest
 
 from racer_agent import browser
-from racer_agent.monitor import parse_address
+from racer_agent.monitor import free_port_pair, parse_address
 
 needs_chromium = pytest.mark.skipif(browser.CHROMIUM is None, reason="Debian's chromium (scripts/setup.sh --test)")
-
-
-def free_port_pair() -> int:
-    """A port whose next one is free too (the page)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free pair of ports")
 
 
 def wait_for_page(url: str, process: subprocess.Popen, timeout: float) -> None:

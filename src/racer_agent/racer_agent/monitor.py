@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,20 @@ def parse_address(address: str) -> tuple[str, int]:
     if not 0 < number < 65535:
         raise ValueError(f"--monitor port must lie in 1..65534 (the page takes the next one), got {number}")
     return host or "127.0.0.1", number
+
+
+def free_port_pair(host: str = "127.0.0.1") -> int:
+    """A port whose next one is free too (the page's), for a monitor that needs no fixed address."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind((host, 0))
+            port = first.getsockname()[1]
+            try:
+                second.bind((host, port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free pair of ports")
 
 
 class Monitor:

@@ -59,12 +59,12 @@ def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path,
     """The single process with `--monitor` and racer's live page open in headless Chromium
     (None without Debian's chromium)."""
     from racer_agent import browser
-    from racer_agent.monitor import Monitor
+    from racer_agent.monitor import Monitor, free_port_pair
     from racer_core.builtin_tracks import load as load_track
 
     if browser.CHROMIUM is None:
         return None
-    monitor = Monitor(f"127.0.0.1:{_free_port_pair()}", load_track(track))
+    monitor = Monitor(f"{LOOPBACK}:{free_port_pair()}", load_track(track))
     page = browser.HeadlessChromium()
     try:
         page.open(monitor.url)
@@ -73,22 +73,6 @@ def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path,
     finally:
         page.close()
         monitor.close()
-
-
-def _free_port_pair() -> int:
-    """A loopback port whose next one is free too (the monitor's page)."""
-    import socket
-
-    for _ in range(50):
-        with socket.socket() as first, socket.socket() as second:
-            first.bind((LOOPBACK, 0))
-            port = first.getsockname()[1]
-            try:
-                second.bind((LOOPBACK, port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free pair of loopback ports")
 
 
 def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
