@@ -144,7 +144,7 @@ def _episodes(page: Page, run: RunLogs, tag: str) -> None:
 
 
 def _track(page: Page, run: RunLogs, tag: str) -> None:
-    steps = run.steps
+    steps = _drawn(run)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     for ax, column, label, cmap in ((axes[0], "reward", "reward", "hot"),
                                     (axes[1], "measured_speed" if "measured_speed" in steps else "speed",
@@ -167,7 +167,8 @@ def _track(page: Page, run: RunLogs, tag: str) -> None:
 
 
 def _actions(page: Page, run: RunLogs, tag: str) -> None:
-    steps = run.steps[run.steps["action"] >= 0]
+    steps = _drawn(run)
+    steps = steps[steps["action"] >= 0]
     if not len(steps):
         page.add("actions", f"<p>{html.escape(run.name)}: continuous actions (no action indices to count)</p>")
         return
@@ -290,6 +291,14 @@ def summary(runs: list[RunLogs]) -> list[dict]:
             "cloned from": Path(run.lineage[1]).name if len(run.lineage) > 1 else "",
         })
     return rows
+
+
+def _drawn(run: RunLogs) -> pd.DataFrame:
+    """The steps to draw over the run's track: those on it, when a run trained on several."""
+    steps = run.steps
+    if run.track is not None and "track" in steps and steps["track"].nunique() > 1:
+        steps = steps[steps["track"] == run.track.name]
+    return steps
 
 
 def _on_track(ax, run: RunLogs) -> None:
