@@ -82,6 +82,11 @@ class Monitor:
     def url(self) -> str:
         return f"http://{self.host}:{self.port + 1}/"
 
+    def due(self) -> bool:
+        """Whether the next `cars` would be shown (at most FRAME_HZ times a second): asked first, so
+        a step between two pictures costs a clock read and nothing is gathered for it."""
+        return time.monotonic() >= self._next_frame
+
     def cars(self, frames: np.ndarray, states: np.ndarray) -> None:
         """Every car's pose and the chosen car's picture, at most FRAME_HZ times a second."""
         now = time.monotonic()

@@ -30,19 +30,19 @@ COLUMNS = ("episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "
            "pause_duration", "obstacle_crash_counter", "wall_clock")
 RACER_COLUMNS = ("car", "track", "measured_speed", "lap", "reversed")
 TRAINING_FOLDER = "training-simtrace"
-# Each column's format: micrometres, microdegrees, nanoseconds of sim time, 6 digits of reward.
-# A float's shortest repr costs three times as much to write and the log is written every iteration.
-ROW_FORMAT = ("%d,%d,%.6f,%.6f,%.6f,%.4f,%.6f,%s,%.6g,%s,%s,%.6f,%d,%.4f,%.9f,%s,%.4f,%d,%.6f,"
-              "%s,%s,%.4f,%d,%s\n")
+# Each column's format after the episode number: micrometres, microdegrees, nanoseconds of sim time,
+# 6 digits of reward. A float's shortest repr costs three times as much, and every step is written.
+STEP_FORMAT = "%d,%.6f,%.6f,%.6f,%.4f,%.6f,%s,%.6g,%s,%s,%.6f,%d,%.4f,%.9f,%s,%.4f,%d,%.6f,%s,%s,%.4f,%d,%s\n"
 EVALUATION_FOLDER = "evaluation-simtrace"  # in each evaluation's folder: 0-iteration.csv, a lap an episode
 
 
 class EpisodeSteps:
-    """The steps of each car's current episode, handed over as a list of rows when it ends."""
+    """The steps of each car's current episode, handed over when it ends as its CSV lines (all but
+    the episode number, which is given at writing)."""
 
     def __init__(self, cars: list[int], tracks: list[str]):
         self.cars, self.tracks = cars, tracks
-        self._steps: list[list[tuple]] = [[] for _ in cars]
+        self._steps: list[list[str]] = [[] for _ in cars]
         self._crashes = [0] * len(cars)
         self._flying = [False] * len(cars)  # the next episode is a lap flown on into (no `prepare` row)
 
@@ -66,13 +66,14 @@ class EpisodeSteps:
         self._crashes[k] += status == episode.CRASHED
         x, y = p["x"], p["y"]
         first = not steps and not done and not self._flying[k]
-        steps.append((p["steps"], x, y, p["heading"], p["steering_angle"], p["speed"], _action(action),
-                      reward, done, p["all_wheels_on_track"], p["progress"],
-                      _closest(p["waypoints"], p["closest_waypoints"], x, y), p["track_length"], p["sim_time"],
-                      episode.PREPARE if first else status, pause, self._crashes[k], wall,
-                      self.cars[k], self.tracks[k], speed, lap, p["is_reversed"]))
+        # formatted now: a string is cheaper to keep than a tuple the garbage collector must visit
+        steps.append(STEP_FORMAT % (p["steps"], x, y, p["heading"], p["steering_angle"], p["speed"], _action(action),
+                                    reward, done, p["all_wheels_on_track"], p["progress"],
+                                    _closest(p["waypoints"], p["closest_waypoints"], x, y), p["track_length"],
+                                    p["sim_time"], episode.PREPARE if first else status, pause, self._crashes[k], wall,
+                                    self.cars[k], self.tracks[k], speed, lap, p["is_reversed"]))
 
-    def end(self, k: int, flying_on: bool = False) -> list[tuple]:
+    def end(self, k: int, flying_on: bool = False) -> list[str]:
         """Car k's episode ended: its rows; the car's next steps start a new episode (`flying_on`:
         one the car drives straight into, as an evaluation's next lap: its first row is no `prepare`,
         so a reader times it from the line, where the last episode's final row stands)."""
@@ -90,13 +91,13 @@ class EpisodeSteps:
         self._flying = list(state.get("flying", [False] * len(self._steps)))
 
 
-def write_iteration(folder: Path, iteration: int, episodes: list[tuple[int, list[tuple]]]) -> Path:
-    """One iteration's file (DeepRacer numbers iterations from 0): (episode number, rows) pairs."""
+def write_iteration(folder: Path, iteration: int, episodes: list[tuple[int, list[str]]]) -> Path:
+    """One iteration's file (DeepRacer numbers iterations from 0): (episode number, `end`'s lines) pairs."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{iteration}-iteration.csv"
     with open(path, "w") as f:
         f.write(",".join(COLUMNS + RACER_COLUMNS) + "\n")
-        f.write("".join([ROW_FORMAT % (number, *row) for number, rows in episodes for row in rows]))
+        f.write("".join([f"{number},{row}" for number, rows in episodes for row in rows]))
     return path
 
 

@@ -52,7 +52,7 @@ class LapResult:
     path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)), repr=False)  # (T, 2) car origin
     speeds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # (T,)
     frames: list[np.ndarray] | None = field(default=None, repr=False)  # camera frames, when recorded
-    steps: list[tuple] | None = field(default=None, repr=False)  # its sim-trace rows, when traced
+    steps: list[str] | None = field(default=None, repr=False)  # its sim-trace lines, when traced
 
     def summary(self) -> dict:
         d = asdict(self)

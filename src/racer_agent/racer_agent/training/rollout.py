@@ -156,7 +156,7 @@ class RolloutWorker:
             if self.trace is not None:
                 self.trace.record(info["params"], action.numpy(), reward, info["episode_status"],
                                   info["measured_speed"])
-            if self.monitor is not None:
+            if self.monitor is not None and self.monitor.due():
                 self.monitor.cars(next_obs, np.concatenate([race.sim.state for race in self.env.unwrapped.races]))
             frames.append(cars.obs)
             actions.append(action)
