@@ -120,6 +120,7 @@ def test_evaluation_steps_are_logged_and_time_each_lap(runs, tmp_path):
     evaluation = json.loads((final / "evaluation.json").read_text())
     drfc = tmp_path / "model" / "evaluation-20261206000000" / "evaluation-simtrace"
     drfc.mkdir(parents=True)
+    (tmp_path / "model" / "training-simtrace").mkdir()  # what makes it the single-worker layout
     shutil.copy(final / "evaluation-simtrace" / "0-iteration.csv", drfc)
     log = DeepRacerLog(str(tmp_path / "model"))
     log.load_evaluation_trace(ignore_metadata=True)

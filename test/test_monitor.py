@@ -33,8 +33,11 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float) -> None:
 def test_live_page_shows_a_real_training_and_survives_bad_clients(tmp_path):
     port = free_port_pair()
     out = tmp_path / "run"
+    short = tmp_path / "short.yaml"  # short iterations: the curves grow within seconds
+    short.write_text("num_episodes_between_training: 4\n")
     training = subprocess.Popen([sys.executable, "-m", "racer_sim.cli", "train", "--track", "oval", "--cars", "4",
-                                 "--steps", "12000", "--monitor", f"127.0.0.1:{port}", "--out", str(out), "--quiet"],
+                                 "--config", str(short), "--steps", "6000", "--monitor", f"127.0.0.1:{port}",
+                                 "--out", str(out), "--quiet"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     chromium = None
     try:

@@ -17,7 +17,8 @@ ROSDEP_KEYS = {
     "numpy": "python3-numpy", "numba": "python3-numba", "cv2": "python3-opencv", "matplotlib": "python3-matplotlib",
     "yaml": "python3-yaml", "tqdm": "python3-tqdm", "torch": "python3-torch-pip", "gymnasium": "python3-gymnasium-pip",
     "onnx": "python3-onnx-pip", "onnxruntime": "python3-onnxruntime-pip", "tensorboard": "python3-tensorboard-pip",
-    "casadi": "python3-casadi-pip",
+    "casadi": "python3-casadi-pip", "pandas": "python3-pandas", "deepracer": "python3-deepracer-utils-pip",
+    "foxglove": "python3-foxglove-sdk-pip", "mcap": "python3-mcap-pip",
 }
 # Imported only by an optional command, inside the function that needs it, with a clear error without it.
 OPTIONAL = {"stable_baselines3": "racer bench learn's peer",

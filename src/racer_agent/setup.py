@@ -13,7 +13,8 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
     install_requires=["racer_core", "racer_inference", "numpy", "gymnasium", "torch", "PyYAML", "tqdm", "matplotlib",
-                      "onnx", "onnxruntime", "opencv-python-headless", "tensorboard"],
+                      "onnx", "onnxruntime", "opencv-python-headless", "tensorboard", "pandas", "deepracer-utils",
+                      "foxglove-sdk"],
     extras_require={"ray": ["ray[tune]"]},  # racer train --workers, racer sweep, racer bench scale
     zip_safe=True,
     maintainer="racer",

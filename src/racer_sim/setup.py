@@ -27,7 +27,8 @@ setup(
         # worlds/ is a link to the repository's worlds/: one Gazebo world per built-in track
         *tree("worlds"),
     ],
-    install_requires=["racer_core", "racer_agent", "racer_inference", "numpy", "opencv-python-headless", "tqdm"],
+    install_requires=["racer_core", "racer_agent", "racer_inference", "numpy", "opencv-python-headless", "tqdm",
+                      "mcap"],
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",

@@ -103,7 +103,7 @@ def write_iteration(folder: Path, iteration: int, episodes: list[tuple[int, list
 
 def _action(action) -> int | str:
     """A discrete action's index; a continuous one as DeepRacer logs it, "[steer speed]"."""
-    if isinstance(action, int):
+    if isinstance(action, (int, str)):  # an index, or already in DeepRacer's "[steer speed]"
         return action
     if np.ndim(action) == 0:
         return int(action)
