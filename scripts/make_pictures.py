@@ -132,7 +132,7 @@ def from_run(run: Path, images: Path) -> list[Path]:
 
 def analysis_report(run: Path, images: Path) -> Path:
     """The top of `racer analyze RUN --reward examples/centre_line_reward.py`, as Chromium shows it."""
-    out = run / "analysis"
+    out = run.resolve() / "analysis"
     subprocess.run([str(Path(sys.executable).with_name("racer")), "analyze", str(run), "--out", str(out),
                     "--reward", str(ROOT / "examples" / "centre_line_reward.py")], check=True)
     target = images / "analysis_report.png"
