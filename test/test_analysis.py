@@ -17,7 +17,7 @@ import pytest
 from racer_agent.analysis import logs as analysis_logs
 from racer_agent.analysis.report import SECTIONS
 from racer_agent.analysis.rescore import rebuild_params, rescore
-from racer_agent.env import episode
+from racer_agent.env import episode, simtrace
 from racer_agent.training.run_directory import read_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,10 +101,13 @@ def test_rescoring_rebuilds_the_params_training_saw(runs):
     logs = analysis_logs.load(runs[0])
     steps = logs.steps.head(400)
     rebuilt = rebuild_params(steps, logs.track)
+    # the probe's front point from the car origin is where the log put the car (FRONT_OFFSET along yaw)
     assert np.allclose([p["x"] for p in rebuilt], steps["x"], atol=1e-6)
-    assert np.allclose([p["heading"] for p in rebuilt], steps["yaw"], atol=1e-6)
-    assert [p["progress"] for p in rebuilt] == list(steps["progress"])
+    assert np.allclose([p["y"] for p in rebuilt], steps["y"], atol=1e-6)
+    # measured from the pose again, as training measured it
     assert all(p["all_wheels_on_track"] == bool(on) for p, on in zip(rebuilt, steps["on_track"], strict=True))
+    nearest = [simtrace._closest(p["waypoints"], p["closest_waypoints"], p["x"], p["y"]) for p in rebuilt]
+    assert nearest == list(steps["closest_waypoint"])
     # the default reward re-scored from the log is the reward the log holds
     again = rescore(steps, logs.track, str(runs[0] / "reward_function.py"))
     assert np.allclose(again, steps["reward"], atol=1e-4)

@@ -8,8 +8,9 @@ the page reads: `/racer/camera` (the same JPEG, base64), `/racer/cars` (every ca
 (each finished episode) and `/racer/curves` (each iteration's row of iterations.csv).
 
 The server runs in foxglove-sdk's own threads; a client that disconnects or sends garbage is its
-business, never the run's. Pictures are encoded at most FRAME_HZ times a second and only while a
-client is subscribed, so a run nobody watches pays one clock read a step.
+business, never the run's. Pictures and poses go out at most FRAME_HZ times a second and each only
+while a client subscribes to it, so a run nobody watches pays a clock read a step and, FRAME_HZ
+times a second, one gathering of the cars' poses.
 """
 
 from __future__ import annotations
@@ -93,11 +94,12 @@ class Monitor:
         if now < self._next_frame:
             return
         self._next_frame = now + 1.0 / FRAME_HZ
-        if now >= self._next_track:
+        if now >= self._next_track and self._json["track"].has_sinks():
             self._next_track = now + TRACK_EVERY_S
             self._json["track"].log(self._track)
-        self._json["cars"].log({"x": _round(states[:, 0]), "y": _round(states[:, 1]), "yaw": _round(states[:, 2]),
-                                "car": self.car})
+        if self._json["cars"].has_sinks():
+            self._json["cars"].log({"x": _round(states[:, 0]), "y": _round(states[:, 1]),
+                                    "yaw": _round(states[:, 2]), "car": self.car})
         if self._image.has_sinks() or self._json["camera"].has_sinks():
             frame = frames[self.car]
             ok, jpeg = cv2.imencode(".jpg", frame[..., 0] if frame.shape[-1] == 1 else frame[..., ::-1])  # RGB -> BGR

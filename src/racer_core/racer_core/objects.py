@@ -262,21 +262,15 @@ class Lanes:
         _lane_poses(self._c, self._i, self._o, t.cum_length, t.closed, along, lateral, ahead, step, out)
         return out
 
-    def drive(self, start: np.ndarray, lane: np.ndarray, change_at: np.ndarray, elapsed: float, speed: float,
-              duration: float, along: np.ndarray, lateral: np.ndarray, poses: np.ndarray) -> None:
-        """Bots `elapsed` seconds after leaving `start` at `speed` (metres of centre line per second):
-        into `along` (wrapped), `lateral` and `poses`, each changing from its `lane` to the other
-        along a smoothstep S-curve from `change_at` for `duration` seconds (inf: no change)."""
-        t = self.track
-        _drive(self._c, self._i, self._o, t.cum_length, t.closed, start, lane, change_at, elapsed, speed, duration,
-               along, lateral, poses)
-
     def drive_described(self, start: np.ndarray, lane: np.ndarray, change_at: np.ndarray, elapsed: float,
                         speed: float, duration: float, along: np.ndarray, lateral: np.ndarray, poses: np.ndarray,
                         crash_sizes: np.ndarray, left: np.ndarray, from_centre: np.ndarray,
                         view_points: np.ndarray, order: np.ndarray) -> None:
-        """`drive` the bots (the last len(start) objects) and `describe` every object, in one compiled
-        call: this runs for every car at every step of a race with bots."""
+        """Bots `elapsed` seconds after leaving `start` at `speed` (metres of centre line per second),
+        the last len(start) objects: into `along` (wrapped), `lateral` and `poses`, each changing from its
+        `lane` to the other along a smoothstep S-curve from `change_at` for `duration` seconds (inf: no
+        change); then `describe` every object. One compiled call: this runs for every car at every
+        step of a race with bots."""
         t = self.track
         _drive_described(self._c, self._i, self._o, t.cum_length, t.closed, start, lane, change_at, elapsed, speed,
                          duration, along, lateral, poses, crash_sizes, left, from_centre, view_points, order)

@@ -98,8 +98,10 @@ class ObjectsOnTrack:
         self._change_at = rng.uniform(cfg.lower_lane_change_time, cfg.upper_lane_change_time, self.n_bots)
         self._next_lane = self._change_at.min(initial=np.inf) + self._lane_change_time()
         self._rng = rng
-        self._move_bots()
-        self._describe()
+        if self.n_bots:
+            self._move_bots()  # drives the bots and describes every object
+        else:
+            self._describe()
 
     def _obstacle_layout(self, rng: np.random.Generator, reversed_: bool) -> tuple[np.ndarray, ...]:
         """The obstacles' distances, lanes and poses: as given, spaced, or randomised."""

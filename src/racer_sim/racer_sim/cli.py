@@ -234,13 +234,13 @@ def _race(args) -> int:
 
 def _analyze(args) -> int:
     from racer_agent.analysis.logs import load
-    from racer_agent.analysis.report import summary, write_report
+    from racer_agent.analysis.report import write_report
 
     runs = [load(source, track=args.track) for source in args.runs]
     out = Path(args.out or (Path(args.runs[0]) / "analysis" if len(args.runs) == 1 else "runs/analysis"))
     page = write_report(runs, out, reward=args.reward)
     if args.json:
-        print(json.dumps({"report": str(page), "runs": summary(runs)}))
+        print(json.dumps({"report": str(page), "runs": json.loads((out / "report.json").read_text())}))
     else:
         print(f"wrote {page} ({len(runs)} run{'s' if len(runs) > 1 else ''}; open it in a browser)")
     return 0

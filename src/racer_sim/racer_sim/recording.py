@@ -99,6 +99,7 @@ class McapRecording:
         self._odom = [OdomFrame() for _ in range(num_cars)]
         self._last: list[tuple[float, float, float] | None] = [None] * num_cars
         self._started = False
+        self._camera_info = None
         self.messages = 0
 
     def car_step(self, race, car: int, command: np.ndarray) -> None:
@@ -119,7 +120,10 @@ class McapRecording:
         self._write("/tf", sim_messages.transforms(odom_pose, self._odom[car].map_to_odom, stamp, f, camera), t)
         self._write(ns + "odom", sim_messages.odometry(state, odom_pose, stamp, f, race.sim.vehicle.wheelbase), t)
         optical = Header(stamp=stamp, frame_id=f.optical)
-        self._write(ns + "camera/camera_info", sim_messages.camera_info(camera, optical), t)
+        if self._camera_info is None:  # the same camera all evaluation: made once, restamped (as the node does)
+            self._camera_info = sim_messages.camera_info(camera, optical)
+        self._camera_info.header = optical
+        self._write(ns + "camera/camera_info", self._camera_info, t)
         self._write(ns + "camera/image_raw", messages.image(race.sim.frames[car], optical,
                                                             sim_messages.encoding_for(camera)), t)
         drive = AckermannDriveStamped(header=Header(stamp=stamp, frame_id=f.base))

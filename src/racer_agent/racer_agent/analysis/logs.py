@@ -80,8 +80,9 @@ def load(source: str | Path, track: str | None = None) -> RunLogs:
     racer = (path / "config.json").is_file() and (path / "metrics" / "iterations.csv").is_file()
     config = json.loads((path / "config.json").read_text()) if racer else {}
     eval_steps = _racer_evaluation_trace(path) if racer else _trace(path, evaluation=True)
-    logs = RunLogs(name=path.name, source=path, steps=steps, episodes=_episodes(steps),
-                   iterations=_iterations(path, steps, racer), eval_steps=eval_steps,
+    episodes = _episodes(steps)
+    logs = RunLogs(name=path.name, source=path, steps=steps, episodes=episodes,
+                   iterations=_iterations(path, episodes, racer), eval_steps=eval_steps,
                    evaluations=_evaluations(path), track=_track(track or config.get("track"), path),
                    config=config, metadata=_json(path / "model_metadata.json", path / "model" / "model_metadata.json"),
                    lineage=_lineage(path), is_racer=racer)
@@ -148,12 +149,11 @@ def _episodes(steps: pd.DataFrame) -> pd.DataFrame:
     return agg.reset_index()
 
 
-def _iterations(path: Path, steps: pd.DataFrame, racer: bool) -> pd.DataFrame:
+def _iterations(path: Path, per_episode: pd.DataFrame, racer: bool) -> pd.DataFrame:
     if racer:
         table = pd.read_csv(path / "metrics" / "iterations.csv")
         table["iteration"] = table["iteration"] - 1  # the sim-trace's numbering, from 0
         return table
-    per_episode = _episodes(steps)
     grouped = per_episode.groupby("iteration")
     return pd.DataFrame({"iteration": grouped.size().index, "episodes": grouped.size().values,
                          "mean_reward": grouped["reward"].mean().values,

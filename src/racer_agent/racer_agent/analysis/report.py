@@ -80,11 +80,12 @@ def write_report(runs: list[RunLogs], out: Path, reward: str | None = None) -> P
             _rescore(page, run, tag, reward)
         _stability(page, run, tag)
         _evaluations(page, run, tag)
+    rows = summary(runs)
     if len(runs) > 1:
-        _comparison(page, runs)
+        _comparison(page, runs, rows)
     path = out / "report.html"
     path.write_text(_html(runs, page))
-    (out / "report.json").write_text(json.dumps(summary(runs), indent=2) + "\n")
+    (out / "report.json").write_text(json.dumps(rows, indent=2) + "\n")
     return path
 
 
@@ -248,8 +249,8 @@ def _evaluations(page: Page, run: RunLogs, tag: str) -> None:
                                     "</figcaption></figure>")
 
 
-def _comparison(page: Page, runs: list[RunLogs]) -> None:
-    page.table("comparison", pd.DataFrame(summary(runs)), "the runs side by side", "comparison-table")
+def _comparison(page: Page, runs: list[RunLogs], rows: list[dict]) -> None:
+    page.table("comparison", pd.DataFrame(rows), "the runs side by side", "comparison-table")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     for run in runs:
         it = run.iterations

@@ -31,6 +31,7 @@ import shutil
 import time
 from pathlib import Path
 
+from racer_agent.env.simtrace import TRAINING_FOLDER
 from racer_agent.training import checkpoint
 
 EPISODE_COLUMNS = ("iteration", "episode", "phase", "car", "track", "reward", "progress", "status", "steps",
@@ -56,7 +57,7 @@ class RunDirectory:
         self.episodes_csv = self.metrics / "episodes.csv"
         self.iterations_csv = self.metrics / "iterations.csv"
         self.tensorboard = self.root / "tensorboard"
-        self.training_simtrace = self.root / "training-simtrace"
+        self.training_simtrace = self.root / TRAINING_FOLDER
         self.plots = self.root / "plots"
         self.evaluation = self.root / "evaluation"
         self.final_evaluation = self.evaluation / "final"  # the training's own; `racer evaluate` adds dated ones
