@@ -12,10 +12,12 @@ setup:
 train: setup
 	$(BIN)/racer train --out runs/main-$$(date +%Y%m%d-%H%M%S)
 
+# Two test workers on two cores: one torch thread each (OMP_NUM_THREADS caps torch_threads; see
+# training/config.py threads_allowed), else their OpenMP threads spin against each other.
 test:
 	bash scripts/setup.sh --test
 	$(BIN)/ruff check .
-	ROS_DOMAIN_ID=$${ROS_DOMAIN_ID:-$$(( $$$$ % 90 + 10 ))} $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 test
+	OMP_NUM_THREADS=1 ROS_DOMAIN_ID=$${ROS_DOMAIN_ID:-$$(( $$$$ % 90 + 10 ))} $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 test
 
 # Every picture in docs/images from today's code (trains the main job first; RUN=runs/... reuses a run).
 pictures: setup

@@ -3,8 +3,11 @@
 import atexit
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,26 @@ def lapping_run(tmp_path_factory) -> Path:
                     "--seed", "0", "--quiet", "--actions", str(actions), "--out", str(out)],
                    check=True, capture_output=True, timeout=300)
     return out
+
+
+def wait_for_page(url: str, process: subprocess.Popen, timeout: float) -> None:
+    """Until the live view's page at `url` answers (a process that ends first fails the test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def chromium_missing() -> bool:
+    from racer_agent import browser
+
+    return browser.CHROMIUM is None
+
+
+needs_chromium = pytest.mark.skipif(chromium_missing(), reason="Debian's chromium (scripts/setup.sh --test)")

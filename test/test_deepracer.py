@@ -18,7 +18,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("deepracer_interfaces_pkg")
 
-from conftest import LAPPING_ACTIONS  # noqa: E402
+from conftest import LAPPING_ACTIONS, needs_chromium, wait_for_page  # noqa: E402
 from deepracer_interfaces_pkg.msg import ServoCtrlMsg  # noqa: E402
 from ros_helpers import Probe, stop  # noqa: E402
 
@@ -139,11 +139,58 @@ def test_a_car_that_refuses_autonomous_mode_is_reported_and_nothing_drives(model
     assert "/ctrl_pkg/vehicle_state is not available" in log
 
 
-def test_racer_drive_laps_the_simulated_car_with_the_same_model(model_dir):
-    result = subprocess.run([str(BIN / "racer"), "drive", str(model_dir.parent), "--laps", "1", "--minutes", "3"],
-                            capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "lap 1: " in result.stdout and "driving" in result.stdout
+@needs_chromium
+def test_racer_drive_laps_the_simulated_car_with_the_same_model_records_it_and_shows_it(model_dir, tmp_path):
+    """`racer drive --record --monitor`: the car on racer's live page while it drives; the lap it
+    prints is the lap in the MCAP file its recorder node wrote from the wire, and the recorded
+    commands are the model's actions."""
+    import numpy as np
+    from rosbags.highlevel import AnyReader
+
+    from racer_agent import browser
+    from racer_agent.monitor import free_port_pair
+    from racer_core.builtin_tracks import load
+    from racer_sim.drive import LapCounter
+
+    recording, port = tmp_path / "drive.mcap", free_port_pair()
+    driving = subprocess.Popen([str(BIN / "racer"), "drive", str(model_dir.parent), "--laps", "1", "--minutes", "3",
+                                "--record", str(recording), "--monitor", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_page(f"http://127.0.0.1:{port + 1}/", driving, 60)
+        with browser.HeadlessChromium() as page:
+            page.open(f"http://127.0.0.1:{port + 1}/")
+            status = "document.getElementById('status').dataset"
+            assert page.wait_for(f"Number({status}.frames) >= 3 && Number({status}.changes) >= 1 && "
+                                 f"{status}.track === '1' && {status}.cars === '1'", timeout=60), \
+                page.evaluate(f"JSON.stringify({status})")
+        stdout, stderr = driving.communicate(timeout=240)
+    finally:
+        if driving.poll() is None:
+            driving.kill()
+    assert driving.returncode == 0, stdout + stderr
+    assert "lap 1: " in stdout and "driving" in stdout and "live view at" in stdout
+    printed = float(stdout.split("lap 1: ")[1].split(" s")[0])
+    got: dict[str, list] = {}
+    with AnyReader([recording]) as reader:
+        for connection, _, raw in reader.messages():
+            got.setdefault(connection.topic, []).append(reader.deserialize(raw, connection.msgtype))
+    assert {"/camera/image_raw", "/camera/camera_info", "/odom", "/tf", "/cmd_drive", "/track/markers"} <= set(got)
+
+    # the lap it printed is in the file: the recorded poses go round the track, stamped up to its end
+    counter, laps = LapCounter(load("oval")), []
+    for m in got["/odom"]:
+        p, q = m.pose.pose.position, m.pose.pose.orientation
+        stamp = m.header.stamp.sec + 1e-9 * m.header.stamp.nanosec
+        laps.append(counter.update(p.x, p.y, 2 * np.arctan2(q.z, q.w), stamp))
+    assert any(isinstance(lap, float) for lap in laps) or counter.progress > 95.0, counter.progress
+    assert stamp >= printed - 0.1
+    allowed = {(round(np.radians(a["steering_angle"]), 4), a["speed"]) for a in LAPPING_ACTIONS}
+    commands = [(round(m.drive.steering_angle, 4), round(m.drive.speed, 4)) for m in got["/cmd_drive"]]
+    assert commands[-1] == (0.0, 0.0)  # the driver's stop as it was shut down, recorded too
+    assert set(commands[:-1]) <= allowed and len(set(commands)) > 2
+    first, middle = got["/camera/image_raw"][0], got["/camera/image_raw"][len(got["/camera/image_raw"]) // 2]
+    assert (first.height, first.width) == (120, 160) and bytes(first.data) != bytes(middle.data)
 
 
 def test_latency_benchmark_measures_both_networks():

@@ -5,28 +5,12 @@ garbage or goes away does not break the run."""
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from conftest import needs_chromium, wait_for_page
 
 from racer_agent import browser
 from racer_agent.monitor import free_port_pair, parse_address
-
-needs_chromium = pytest.mark.skipif(browser.CHROMIUM is None, reason="Debian's chromium (scripts/setup.sh --test)")
-
-
-def wait_for_page(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 @needs_chromium

@@ -470,13 +470,16 @@ def test_ctrl_c_on_racer_train_through_ros_keeps_the_checkpoint_and_exits_0(tmp_
     assert "interrupted" in stdout and "--resume" in stdout, stdout + stderr
 
 
-def test_what_racer_starts_is_private_by_default():
-    """`racer sim` without ROS_DOMAIN_ID picks a domain of its own: a listener elsewhere hears nothing."""
+def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(tmp_path):
+    """`racer sim` without ROS_DOMAIN_ID picks a domain of its own: a listener elsewhere hears nothing.
+    With --record, its recorder node (in that domain) writes the topics to an MCAP file, finished on Ctrl-C."""
+    from rosbags.highlevel import AnyReader
     from sensor_msgs.msg import Image
 
     env = {k: v for k, v in os.environ.items() if k not in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")}
-    sim = subprocess.Popen([str(BIN / "racer"), "sim", "--track", "oval"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    recording = tmp_path / "sim.mcap"
+    sim = subprocess.Popen([str(BIN / "racer"), "sim", "--track", "oval", "--record", str(recording)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = sim.stderr.readline()
         assert "discovery LOCALHOST" in line and "private by default" in line, line
@@ -495,6 +498,12 @@ def test_what_racer_starts_is_private_by_default():
             there.close()
     finally:
         stop(sim)
+    with AnyReader([recording]) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        odom = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages() if c.topic == "/odom"]
+    assert counts["/track/markers"] == 1 and counts["/camera/image_raw"] >= 10 and counts["/tf"] >= 10, counts
+    stamps = [m.header.stamp.sec + 1e-9 * m.header.stamp.nanosec for m in odom]
+    assert len(stamps) >= 10 and bool(np.all(np.diff(stamps) > 0))  # the free-running car's own clock
 
 
 def test_free_running_simulator_on_sim_time_does_not_wait_for_itself():

@@ -28,7 +28,7 @@ setup(
         *tree("worlds"),
     ],
     install_requires=["racer_core", "racer_agent", "racer_inference", "numpy", "opencv-python-headless", "tqdm",
-                      "mcap"],
+                      "mcap", "PyYAML"],
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",
@@ -38,5 +38,6 @@ setup(
         "racer = racer_sim.cli:main",
         "racer_sim_node = racer_sim.sim_node:main",
         "racer_twist_node = racer_sim.twist_node:main",
+        "racer_recorder_node = racer_sim.recorder_node:main",
     ]},
 )

@@ -76,6 +76,12 @@ class HeadlessChromium:
         path.write_bytes(base64.b64decode(data))
         return path
 
+    def __enter__(self) -> HeadlessChromium:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         self.process.kill()
         self.process.wait()

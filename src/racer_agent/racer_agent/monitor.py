@@ -34,6 +34,13 @@ PAGE = Path(__file__).with_name("monitor_page.html")
 DEFAULT_ADDRESS = "127.0.0.1:8765"
 
 
+def open_monitor(address: str, track: Track | None = None) -> Monitor:
+    """The live view at `address`, its addresses printed for the user."""
+    live = Monitor(address, track)
+    print(f"racer: live view at {live.url} (Foxglove / Lichtblick: ws://{live.host}:{live.port})", flush=True)
+    return live
+
+
 def parse_address(address: str) -> tuple[str, int]:
     """`[HOST:]PORT` -> (host, port); loopback unless a host is named."""
     host, _, port = address.rpartition(":")
@@ -63,7 +70,7 @@ def free_port_pair(host: str = "127.0.0.1") -> int:
 class Monitor:
     """The live view of one run: `cars` every step, `episode` and `iteration` as they happen."""
 
-    def __init__(self, address: str, track: Track, car: int = 0, name: str = "racer"):
+    def __init__(self, address: str, track: Track | None = None, car: int = 0, name: str = "racer"):
         import foxglove
         from foxglove.channels import CompressedImageChannel
 
@@ -75,9 +82,20 @@ class Monitor:
         self._image = CompressedImageChannel("/camera")
         self._json = {topic: foxglove.Channel(f"/racer/{topic}") for topic in
                       ("camera", "cars", "track", "episodes", "curves")}
+        self._track: dict | None = None
+        self._shown: Track | None = None
+        self._next_frame = self._next_track = 0.0
+        if track is not None:
+            self.show_track(track)
+
+    def show_track(self, track: Track) -> None:
+        """The track the cars are on (an evaluation of several tracks changes it)."""
+        if track is self._shown:
+            return
+        self._shown = track
         self._track = {"center": _round(track.center), "inner": _round(track.inner), "outer": _round(track.outer),
                        "name": track.name}
-        self._next_frame = self._next_track = 0.0
+        self._next_track = 0.0
 
     @property
     def url(self) -> str:
@@ -94,7 +112,7 @@ class Monitor:
         if now < self._next_frame:
             return
         self._next_frame = now + 1.0 / FRAME_HZ
-        if now >= self._next_track and self._json["track"].has_sinks():
+        if self._track is not None and now >= self._next_track and self._json["track"].has_sinks():
             self._next_track = now + TRACK_EVERY_S
             self._json["track"].log(self._track)
         if self._json["cars"].has_sinks():
@@ -123,6 +141,34 @@ class Monitor:
         from foxglove.messages import CompressedImage
 
         self._image.log(CompressedImage(data=data, format="jpeg", frame_id="camera_optical_frame"))
+
+
+class LiveLaps:
+    """An evaluation shown live (`racer evaluate --monitor`): a step listener of `drive_laps`, paced
+    to `real_time_factor` so that what the embedded simulator drives in a second can be watched."""
+
+    def __init__(self, monitor: Monitor, real_time_factor: float = 1.0):
+        self.monitor = monitor
+        self.real_time_factor = real_time_factor
+        self._start: float | None = None
+
+    def car_step(self, race, car: int, command: np.ndarray) -> None:
+        if car != race.num_cars - 1:  # once a step, when every car has been judged
+            return
+        if self._start is None:
+            self._start = time.monotonic() - float(race.sim_time.max()) / self.real_time_factor
+        ahead = self._start + float(race.sim_time.max()) / self.real_time_factor - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+        if self.monitor.due():
+            self.monitor.show_track(race.track)
+            self.monitor.cars(race.sim.frames, race.sim.state)
+
+    def evaluated(self, summary: dict) -> None:
+        """Each lap of a finished evaluation, as an episode; the next evaluation starts its own clock."""
+        for i, lap in enumerate(summary["laps"]):
+            self.monitor.episode({"episode": i, "track": summary["track"], "direction": summary["direction"], **lap})
+        self._start = None
 
 
 class _PageHandler(BaseHTTPRequestHandler):

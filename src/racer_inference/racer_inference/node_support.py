@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 import rclpy
@@ -96,9 +97,10 @@ def declare(node: Node, table: ParameterTable) -> dict:
 
 def spin_main(make_node: Callable[[], Node], args: Optional[List[str]], program: str,
               start_errors: Tuple[type, ...] = (ValueError, OSError),
-              on_exit: Optional[Callable[[Node], None]] = None) -> int:
+              on_exit: Optional[Callable[[Node], None]] = None, linger_s: float = 0.0) -> int:
     """SIGINT and SIGTERM end the spin loop while the context is still up, so `on_exit` can publish
-    (a driver's stop command); then the node and context go down."""
+    (a driver's stop command); then the node and context go down. `linger_s`: the loop goes on that
+    long after the signal, for messages already on their way (a recorder stopped with the nodes it hears)."""
     if SignalHandlerOptions is not None:
         rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     else:
@@ -117,6 +119,9 @@ def spin_main(make_node: Callable[[], Node], args: Optional[List[str]], program:
         try:
             while not stopping and rclpy.ok():
                 executor.spin_once(timeout_sec=0.1)  # signal handlers run between waits
+            until = time.monotonic() + linger_s
+            while rclpy.ok() and time.monotonic() < until:
+                executor.spin_once(timeout_sec=0.05)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         finally:

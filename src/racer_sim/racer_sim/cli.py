@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+RECORD_HELP = ("MCAP file of the car's topics as ROS 2 messages (camera, odom, tf, drive commands, markers) for "
+               "Foxglove, rosbags or ros2 bag")
+
 
 def _tracks_list(args) -> int:
     from racer_core import builtin_tracks, track_library
@@ -56,7 +59,8 @@ def _drive(args) -> int:
             raise ValueError("racer drive needs a run directory or exported model (or --scripted)")
         from racer_sim.drive import drive
 
-        return drive(args.run, args.track, args.laps, args.minutes, args.real_time_factor, args.direction)
+        return drive(args.run, args.track, args.laps, args.minutes, args.real_time_factor, args.direction,
+                     record=args.record, monitor=args.monitor)
     return _drive_scripted(args)
 
 
@@ -140,6 +144,14 @@ def _add_train_options(parser: argparse.ArgumentParser, only_race: bool = False)
                         help="a text file of tracks, one per line (# comments), added to --track")
 
 
+def _add_monitor_option(parser: argparse.ArgumentParser) -> None:
+    """racer train's --monitor, on the commands that drive a car."""
+    from racer_agent.training.options import BY_NAME
+
+    o = BY_NAME["monitor"]
+    parser.add_argument(o.flag, metavar="[HOST:]PORT", help=f"{o.help} (default: {o.unset_means})")
+
+
 def _train_tracks(args) -> str | list[str] | None:
     """--track given once is one track; several --track (or a --tracks list file) spread the cars."""
     tracks = list(args.track or [])
@@ -171,7 +183,7 @@ def _train_through_ros(values: dict) -> int:
 
 def _sim(args) -> int:
     """One racer_sim_node in the foreground (free-running unless --lockstep)."""
-    from racer_sim.node_processes import NodeProcesses, node_command, private_dds
+    from racer_sim.node_processes import NodeProcesses, node_command, private_dds, recorder_command
 
     print(private_dds(), file=sys.stderr)
     from racer_agent.training.options import RACE_OPTIONS, race_overrides
@@ -179,7 +191,15 @@ def _sim(args) -> int:
     overrides = {"track": args.track, "camera": args.camera, "lockstep": args.lockstep or None,
                  "real_time_factor": args.real_time_factor, "randomize": args.randomize or None, "seed": args.seed,
                  **(race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS}) or {})}
-    return NodeProcesses().run(node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace))
+    command = node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace)
+    with NodeProcesses() as nodes:
+        if args.record:
+            nodes.start(recorder_command(args.record, args.namespace))
+        if not args.monitor:
+            return nodes.run(command)
+        from racer_sim.live_view import watch_node
+
+        return watch_node(nodes.start(command), args.monitor, args.track, args.namespace)
 
 
 def _evaluate(args) -> int:
@@ -194,9 +214,19 @@ def _evaluate(args) -> int:
         path = Path(args.record)
         record = lambda name, cars: McapRecording(  # noqa: E731  (one recording per evaluation)
             path.with_name(f"{path.stem}-{name}{path.suffix}") if name else path, cars)
-    reports = evaluate_as_trained(args.model, tracks=args.track, direction=args.direction, laps=args.laps,
-                                  penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video,
-                                  race=race, crash_penalty_seconds=args.crash_penalty_seconds, record=record)
+    live = None
+    if args.monitor:
+        from racer_agent.monitor import LiveLaps, open_monitor
+
+        live = open_monitor(args.monitor)
+    try:
+        reports = evaluate_as_trained(args.model, tracks=args.track, direction=args.direction, laps=args.laps,
+                                      penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video,
+                                      race=race, crash_penalty_seconds=args.crash_penalty_seconds, record=record,
+                                      watch=LiveLaps(live, args.real_time_factor) if live else None)
+    finally:
+        if live is not None:
+            live.close()
     if args.json:
         print(json.dumps({"evaluations": reports}))
         return 0
@@ -370,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     drive.add_argument("--laps", type=int, default=1, help="stop after this many laps")
     drive.add_argument("--minutes", type=float, default=5.0, help="give up (exit 1) after this long")
     drive.add_argument("--real-time-factor", type=float, default=1.0, help="simulator speed (1.0 = real time)")
+    drive.add_argument("--record", help=RECORD_HELP)
+    _add_monitor_option(drive)
     drive.add_argument("--scripted", action="store_true",
                        help="instead: one episode of the scripted centre-line driver (driven line, camera frames)")
     drive.add_argument("--speed", type=float, default=1.0, help="--scripted: speed m/s")
@@ -395,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--randomize", action="store_true", help="domain randomisation at every reset")
     sim.add_argument("--seed", type=int)
     sim.add_argument("--namespace", default="", help="ROS namespace of the car's topics and services")
+    sim.add_argument("--record", help=RECORD_HELP)
+    _add_monitor_option(sim)
     _add_train_options(sim, only_race=True)
     sim.set_defaults(func=_sim)
 
@@ -411,8 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="where to write evaluation.json and driven_lines.png (a folder per track and "
                     "direction when several; default: a new folder in the model's evaluation/)")
     ev.add_argument("--video", help="MP4 of the camera and top-down views of the first lap")
-    ev.add_argument("--record", help="MCAP file of the evaluation as ROS 2 messages (camera, odom, tf, drive "
-                    "commands, markers) for Foxglove, rosbags or ros2 bag")
+    ev.add_argument("--record", help=RECORD_HELP)
+    _add_monitor_option(ev)
+    ev.add_argument("--real-time-factor", type=float, default=1.0,
+                    help="with --monitor: the laps' pace (1.0 = real time, 2.0 = twice as fast)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_evaluate)
 

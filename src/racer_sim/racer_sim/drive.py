@@ -19,7 +19,7 @@ from racer_core.builtin_tracks import load as load_track
 from racer_core.simulator import DIST_ALONG, WHEELS_ON, TrackProbe
 from racer_core.track import Track
 from racer_inference.model import METADATA_FILE, MODEL_FILE
-from racer_sim.node_processes import NodeProcesses, node_command, private_dds
+from racer_sim.node_processes import NodeProcesses, node_command, private_dds, recorder_command
 
 OFF_TRACK = "off_track"
 
@@ -78,13 +78,18 @@ def trained_on(run: str | Path) -> tuple[list[str], str]:
 
 
 def drive(run: str, track: str | None, laps: int, minutes: float, real_time_factor: float,
-          direction: str | None = None) -> int:
-    """By default on the model's first trained track, in its trained direction (alternate: forward)."""
+          direction: str | None = None, record: str | None = None, monitor: str | None = None) -> int:
+    """By default on the model's first trained track, in its trained direction (alternate: forward);
+    with `record`, the topics as they go over the wire into that MCAP file; with `monitor`, the car
+    on the live view at that address, each lap an episode."""
     import rclpy
     from nav_msgs.msg import Odometry
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
+
+    from racer_agent.monitor import open_monitor
+    from racer_sim.live_view import RosLiveView
 
     print(private_dds(), file=sys.stderr)
     model = model_directory(run)
@@ -94,6 +99,7 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
     track = str(Path(track).resolve()) if Path(track).exists() else track
     laps_of = LapCounter(load_track(track).reversed() if reverse else load_track(track))
     done: list[float] = []
+    live = open_monitor(monitor, laps_of.track) if monitor else None
 
     def on_odom(msg: Odometry) -> None:
         p, sim_s = msg.pose.pose, msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
@@ -104,6 +110,9 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
         elif event is not None:
             done.append(event)
             print(f"lap {len(done)}: {event:.2f} s", flush=True)
+        if event is not None and live is not None:
+            live.episode({"episode": len(done), "status": event if event == OFF_TRACK else "lap_complete",
+                          "progress": laps_of.progress, "lap_time_s": None if event == OFF_TRACK else event})
 
     context = Context()
     rclpy.init(context=context)
@@ -111,9 +120,13 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     node.create_subscription(Odometry, "odom", on_odom, 10)
+    if live is not None:
+        RosLiveView(node, live)
     deadline = time.monotonic() + 60.0 * minutes
     try:
         with NodeProcesses() as nodes:
+            if record:  # first, so it hears the car from its first message
+                nodes.start(recorder_command(record))
             nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
                                      {"track": track, "lockstep": False, "real_time_factor": real_time_factor,
                                       "reverse": reverse}))
@@ -131,8 +144,11 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
         executor.shutdown(timeout_sec=0)
         node.destroy_node()
         rclpy.try_shutdown(context=context)
+        if live is not None:
+            live.close()
     if len(done) < laps:
         print(f"{len(done)}/{laps} laps in {minutes:g} min", file=sys.stderr)
         return 1
-    print(f"{laps} lap(s): best {min(done):.2f} s, mean {sum(done) / len(done):.2f} s")
+    print(f"{laps} lap(s): best {min(done):.2f} s, mean {sum(done) / len(done):.2f} s"
+          + (f"\nrecording (MCAP, ROS 2 messages): {Path(record).resolve()}" if record else ""))
     return 0

@@ -62,6 +62,11 @@ def node_command(name: str, package: str, params_file: str | None, overrides: di
     return cmd
 
 
+def recorder_command(path: str | Path, namespace: str = "") -> list[str]:
+    """racer_recorder_node writing the car's topics (under `namespace`) to the MCAP file `path`."""
+    return node_command("racer_recorder_node", "racer_sim", None, {"path": str(Path(path).resolve())}, namespace)
+
+
 def start_lockstep_simulators(nodes: NodeProcesses, track: str | None, cars: int) -> None:
     """One lock-step racer_sim_node per car, as train.launch.py starts them; only the first one
     publishes /clock."""

@@ -1,12 +1,17 @@
-"""An evaluation recorded as the ROS 2 messages the simulator node would publish, in one MCAP file.
+"""Runs recorded as ROS 2 messages in one MCAP file, which Foxglove and Lichtblick play and
+`rosbags` and `ros2 bag` (its MCAP storage) read.
 
-Foxglove and Lichtblick play it, `rosbags` and `ros2 bag` (its MCAP storage) read it. Each car's
-messages are those of `racer_sim_node` under the car's namespace, built by the same conversions
-(sim_messages): `camera/image_raw`, `camera/camera_info`, `odom`, the `/tf` tree, the drive
-command it chose (`cmd_drive`, AckermannDriveStamped, as racer's inference node sends it),
-`objects/markers` in a race with objects, and `/track/markers` once. Stamps are simulation time.
+Two sources, one file format (`McapFile`):
+- `McapRecording`, an evaluation (`racer evaluate --record`): each car's messages are those
+  `racer_sim_node` would publish under the car's namespace, built by the same conversions
+  (sim_messages): `camera/image_raw`, `camera/camera_info`, `odom`, the `/tf` tree, the drive command
+  it chose (`cmd_drive`, AckermannDriveStamped, as racer's inference node sends it), `objects/markers`
+  in a race with objects, and `/track/markers` once. Log times are simulation time.
+- `racer_recorder_node`, what is on the wire (`racer drive --record`, `racer sim --record`): the
+  same topics as the nodes publish them, subscribed raw (no deserialising) and logged at their
+  arrival, as `ros2 bag record` does.
 
-Messages are serialised by rclpy (CDR); each schema is the message definition assembled from the
+Messages are CDR (rclpy's serialisation); each schema is the message definition assembled from the
 installed `.msg` files (MCAP's `ros2msg` encoding: the type's own text, then each type it uses).
 """
 
@@ -83,10 +88,11 @@ def _used_types(text: str, package: str) -> list[str]:
     return used
 
 
-class McapRecording:
-    """Writes every judged step of an evaluation (`drive_laps`' `recorder`)."""
+class McapFile:
+    """An MCAP file of ROS 2 messages; a topic's schema and channel are registered when it first
+    appears."""
 
-    def __init__(self, path: str | Path, num_cars: int = 1):
+    def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("wb")
@@ -94,13 +100,42 @@ class McapRecording:
         self._writer.start(profile="ros2", library="racer")
         self._schemas: dict[str, int] = {}
         self._channels: dict[str, int] = {}
+        self.messages = 0
+
+    def write(self, topic: str, datatype: str, data: bytes, t_ns: int) -> None:
+        """One serialised message of `datatype` (`pkg/msg/Type`) on `topic`, logged at `t_ns`."""
+        channel = self._channels.get(topic)
+        if channel is None:
+            schema = self._schemas.get(datatype)
+            if schema is None:
+                schema = self._schemas[datatype] = self._writer.register_schema(
+                    name=datatype, encoding="ros2msg", data=message_definition(datatype).encode())
+            channel = self._channels[topic] = self._writer.register_channel(topic=topic, message_encoding="cdr",
+                                                                            schema_id=schema)
+        self._writer.add_message(channel_id=channel, log_time=t_ns, publish_time=t_ns, data=data)
+        self.messages += 1
+
+    def write_message(self, topic: str, msg, t_ns: int) -> None:
+        self.write(topic, datatype_of(type(msg)), serialize_message(msg), t_ns)
+
+    def close(self) -> Path:
+        self._writer.finish()
+        self._file.close()
+        return self.path
+
+
+class McapRecording:
+    """Writes every judged step of an evaluation (`drive_laps`' `recorder`)."""
+
+    def __init__(self, path: str | Path, num_cars: int = 1):
+        self.file = McapFile(path)
+        self.path = self.file.path
         self.namespaces = default_namespaces(num_cars)
         self.frames = [sim_messages.Frames().prefixed(ns) for ns in self.namespaces]
         self._odom = [OdomFrame() for _ in range(num_cars)]
         self._last: list[tuple[float, float, float] | None] = [None] * num_cars
         self._started = False
         self._camera_info = None
-        self.messages = 0
 
     def car_step(self, race, car: int, command: np.ndarray) -> None:
         """Car `car` at its judged pose: the picture it saw and the command (steer deg, speed) it chose."""
@@ -134,30 +169,21 @@ class McapRecording:
             markers = sim_messages.object_markers(race.objects[car].boxes(), Header(stamp=stamp, frame_id=f.map))
             self._write(ns + "objects/markers", markers, t)
 
+    @property
+    def messages(self) -> int:
+        return self.file.messages
+
     def close(self) -> Path:
-        self._writer.finish()
-        self._file.close()
-        return self.path
+        return self.file.close()
 
     def _topic_prefix(self, car: int) -> str:
         ns = self.namespaces[car]
         return f"/{ns}/" if ns else "/"
 
     def _write(self, topic: str, msg, t: int) -> None:
-        channel = self._channels.get(topic)
-        if channel is None:
-            datatype = _datatype(msg)
-            schema = self._schemas.get(datatype)
-            if schema is None:
-                schema = self._schemas[datatype] = self._writer.register_schema(
-                    name=datatype, encoding="ros2msg", data=message_definition(datatype).encode())
-            channel = self._channels[topic] = self._writer.register_channel(topic=topic, message_encoding="cdr",
-                                                                            schema_id=schema)
-        self._writer.add_message(channel_id=channel, log_time=t, publish_time=t, data=serialize_message(msg))
-        self.messages += 1
+        self.file.write_message(topic, msg, t)
 
 
-def _datatype(msg) -> str:
-    """`pkg/msg/Type` of an rclpy message object."""
-    module = type(msg).__module__.split(".")  # e.g. sensor_msgs.msg._image
-    return f"{module[0]}/msg/{type(msg).__name__}"
+def datatype_of(message_type: type) -> str:
+    """`pkg/msg/Type` of an rclpy message class."""
+    return f"{message_type.__module__.split('.')[0]}/msg/{message_type.__name__}"  # sensor_msgs.msg._image

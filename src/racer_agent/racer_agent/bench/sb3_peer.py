@@ -29,7 +29,7 @@ import racer_agent  # noqa: F401  (registers the env)
 from racer_agent.env.actions import ActionSpace
 from racer_agent.env.episode import LAP_COMPLETE, drives_on
 from racer_agent.training import ppo
-from racer_agent.training.config import TrainConfig
+from racer_agent.training.config import TrainConfig, threads_allowed
 from racer_agent.training.curriculum import SpeedCurriculum
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.networks import ARCHITECTURES, Trunk
@@ -95,7 +95,7 @@ def train(cfg: TrainConfig, ent_coef: float, evaluation: GreedyEvaluation, probe
     """Train SB3 PPO under racer's budget and early stop; returns the eval state and the best policy's
     verdict. With `probe` frames (discrete actions), also the action probabilities on them before and
     after learning (before the best weights are put back), which is what the tests measure."""
-    torch.set_num_threads(cfg.torch_threads)
+    torch.set_num_threads(threads_allowed(cfg.torch_threads))
     n = cfg.num_cars
     env = DummyVecEnv([lambda i=i: _env(cfg, i / n) for i in range(n)])
     env.seed(cfg.seed)

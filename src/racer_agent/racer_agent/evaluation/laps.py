@@ -9,7 +9,7 @@ back on the nearer lane where its progress stands).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -28,12 +28,16 @@ MAX_RESETS_PER_LAP = 20
 SLOWEST_LAP_SPEED = 0.3  # m/s: a lap slower than this on average is abandoned
 
 
-class StepRecorder(Protocol):
-    """Hears every judged step of every car before anything moves it (racer_sim's MCAP recording)."""
-
-    path: Path
+class StepListener(Protocol):
+    """Hears every judged step of every car before anything moves it (the live view)."""
 
     def car_step(self, race: Race, car: int, command: np.ndarray) -> None: ...
+
+
+class StepRecorder(StepListener, Protocol):
+    """A listener that writes a file (racer_sim's MCAP recording)."""
+
+    path: Path
 
     def close(self) -> Path: ...
 
@@ -68,7 +72,7 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
                consecutive: int = 1, reverse: bool = False,
                crash_penalty_seconds: float = COLLISION_PENALTY,
                trace: EpisodeSteps | None = None,
-               recorder: StepRecorder | None = None) -> tuple[list[LapResult], list]:
+               listeners: Sequence[StepListener] = ()) -> tuple[list[LapResult], list]:
     """`consecutive` laps per car of `race` (which needs len(starts) cars), all cars driven at once.
 
     Laps after a car's first are flying laps of one continuous run, each timed from one crossing of
@@ -135,8 +139,8 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
             resets = lap.off_track + lap.crashed + lap.reversed + lap.immobilized
             ends = status == episode.LAP_COMPLETE or (
                 status in MISTAKES and (penalty_seconds is None or resets > MAX_RESETS_PER_LAP))
-            if recorder is not None:
-                recorder.car_step(race, car, commands[car])
+            for listener in listeners:
+                listener.car_step(race, car, commands[car])
             if trace is not None:
                 trace.record_one(car, params, actions[car], reward, status, race.sim.state[car, vehicle.SPEED], wall,
                                  done=ends, pause=served[car], lap=len(done[car]) + 1)

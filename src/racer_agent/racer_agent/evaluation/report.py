@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -30,6 +31,9 @@ from racer_core.objects import COLLISION_PENALTY, RaceObjects
 from racer_core.plotting import save_driven_lines
 from racer_core.racing_line import ReferenceLapError, reference_lap
 
+if TYPE_CHECKING:
+    from racer_agent.monitor import LiveLaps
+
 DEFAULT_PENALTY_S = 2.0  # the community simulator's off-track penalty (DRfC uses 5 s, DRoA races 1 s)
 
 
@@ -37,13 +41,15 @@ def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, dir
                         laps: int = 3, penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
                         video: str | Path | None = None, race: dict | None = None,
                         crash_penalty_seconds: float = COLLISION_PENALTY,
-                        record: Callable[[str, int], StepRecorder] | None = None) -> list[dict]:
+                        record: Callable[[str, int], StepRecorder] | None = None,
+                        watch: LiveLaps | None = None) -> list[dict]:
     """An evaluation per track and direction, by default those the model was trained on (its
     metadata's `trained_on`; alternate: both ways round). Each is written to a folder of its own:
     under `out_dir` (named for its track and direction when there are several), else a new one in
     the model's `evaluation/`, so no evaluation overwrites another. The race (type, obstacles, bots)
     is the one it trained in, with `race`'s keys over it. `record(name, cars)` opens a recorder
-    for each evaluation (racer_sim's MCAP recording; `name` is "" when there is one evaluation)."""
+    for each evaluation (racer_sim's MCAP recording; `name` is "" when there is one evaluation);
+    `watch` (monitor.LiveLaps) hears every step of every evaluation."""
     source = Path(source)
     trained_tracks, trained_direction = model_metadata.trained_on(policy.load(source).metadata, _run_config(source))
     judged = [(t, reverse) for t in (tracks or trained_tracks)
@@ -56,7 +62,7 @@ def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, dir
             if video and len(judged) > 1 else video
         opener = (lambda cars, name=name: record(name if len(judged) > 1 else "", cars)) if record else None
         reports.append(evaluate(source, track, laps, penalty_seconds, folder, clip, reverse, race,
-                                crash_penalty_seconds, opener))
+                                crash_penalty_seconds, opener, watch))
     return reports
 
 
@@ -64,7 +70,7 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
              penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
              video: str | Path | None = None, reverse: bool | None = None, race: dict | None = None,
              crash_penalty_seconds: float = COLLISION_PENALTY,
-             record: Callable[[int], StepRecorder] | None = None) -> dict:
+             record: Callable[[int], StepRecorder] | None = None, watch: LiveLaps | None = None) -> dict:
     """One evaluation: `laps` laps of one track one way round (by default the model's first
     trained track, in its trained direction; alternate: forward first)."""
     source = Path(source)
@@ -86,7 +92,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     results, top_down = drive_laps(race, driver, [0.0] * race.num_cars, penalty_seconds,
                                    record_frames=video is not None, record_top_down=video is not None,
                                    consecutive=consecutive, reverse=reverse,
-                                   crash_penalty_seconds=crash_penalty_seconds, trace=trace, recorder=recorder)
+                                   crash_penalty_seconds=crash_penalty_seconds, trace=trace,
+                                   listeners=[x for x in (recorder, watch) if x is not None])
     if recorder is not None:
         recorder.close()
     try:
@@ -112,6 +119,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
                                                     vmax=race.actions.max_speed, boxes=boxes))
     if recorder is not None:
         summary["recording"] = str(recorder.path)
+    if watch is not None:
+        watch.evaluated(summary)
     if video is not None:
         camera = [frame for lap in results for frame in (lap.frames or [])]
         summary["video"] = str(write_video(camera, top_down, Path(video)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ class TrainConfig:
     minutes: float = 10.0  # wall-clock budget
     steps: int | None = None  # environment-step (sample) budget
     seed: int = 0
-    torch_threads: int = 2
+    torch_threads: int = 2  # capped by OMP_NUM_THREADS where the environment sets it (threads_allowed)
     workers: int = 0  # Ray actors stepping the cars (split between them); 0: the cars step in this process
     ray_address: str = ""  # with workers: the Ray cluster to join (HOST:PORT or auto); "": a private one here
     sim: str = "embedded"  # embedded (in process), ros (lock-step simulator nodes, one per car) or gazebo
@@ -152,6 +153,15 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def threads_allowed(torch_threads: int) -> int:
+    """The config's torch threads, capped by OMP_NUM_THREADS where set: the variable a shared machine
+    (CI, a test runner with a worker per core, a cluster job) uses to say how many cores a process
+    gets. OpenMP threads spin while they wait, so oversubscribed cores are ruinous, not just shared:
+    two 80,000-sample trainings side by side on 2 cores took 150 s with two threads each, 20 s with one."""
+    cap = os.environ.get("OMP_NUM_THREADS", "")
+    return min(torch_threads, int(cap)) if cap.isdigit() and int(cap) > 0 else torch_threads
 
 
 def load(path: str | Path | None = None, **overrides: Any) -> TrainConfig:

@@ -23,12 +23,10 @@ def _monitor(address: str | None, cfg):
     """The live view at `address`, its page's address printed (None: no live view)."""
     if not address:
         return None
-    from racer_agent.monitor import Monitor
+    from racer_agent.monitor import open_monitor
     from racer_core.builtin_tracks import load as load_track
 
-    live = Monitor(address, load_track(cfg.tracks[0]))
-    print(f"racer: live view at {live.url} (Foxglove / Lichtblick: ws://{live.host}:{live.port})", flush=True)
-    return live
+    return open_monitor(address, load_track(cfg.tracks[0]))
 
 
 def clone_arguments(parent: Path, config_file, overrides: dict) -> tuple[dict, Path]:

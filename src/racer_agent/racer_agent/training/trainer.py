@@ -32,7 +32,7 @@ from racer_agent.env.reward_function import DEFAULT_REWARD_FILE, RewardFunctionE
 from racer_agent.evaluation import model_metadata
 from racer_agent.evaluation.policy import TorchPolicy, build_model
 from racer_agent.training import checkpoint, ppo
-from racer_agent.training.config import TrainConfig
+from racer_agent.training.config import TrainConfig, threads_allowed
 from racer_agent.training.curriculum import SpeedCurriculum
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.rollout import RolloutWorker, Share
@@ -92,7 +92,7 @@ class Trainer:
         self.hp = config.hyperparameters
         self.run = RunDirectory(out)
         self.show_progress = show_progress
-        torch.set_num_threads(config.torch_threads)
+        torch.set_num_threads(threads_allowed(config.torch_threads))
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
 
