@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import needs_chromium, wait_for_page
 
 from racer_agent.analysis import logs as analysis_logs
 from racer_agent.analysis.report import SECTIONS
@@ -183,3 +185,33 @@ def test_a_deepracer_archive_and_bad_input(runs, tmp_path):
     (tmp_path / "empty").mkdir()
     bad = subprocess.run([*RACER, "analyze", str(tmp_path / "empty")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no training-simtrace found" in bad.stderr
+
+
+@needs_chromium
+def test_evaluate_shows_its_laps_live_at_the_pace_asked_for(runs, tmp_path):
+    """`racer evaluate --monitor`: the car on racer's live page while it laps, paced to
+    --real-time-factor (the embedded simulator alone would be done before a page could open)."""
+    from racer_agent import browser
+    from racer_agent.monitor import free_port_pair
+
+    port, out = free_port_pair(), tmp_path / "evaluation"
+    started = time.monotonic()
+    evaluating = subprocess.Popen([*RACER, "evaluate", str(runs[0]), "--laps", "1", "--monitor", str(port),
+                                   "--real-time-factor", "2", "--out", str(out)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_page(f"http://127.0.0.1:{port + 1}/", evaluating, 60)
+        with browser.HeadlessChromium() as page:
+            page.open(f"http://127.0.0.1:{port + 1}/")
+            status = "document.getElementById('status').dataset"
+            assert page.wait_for(f"Number({status}.frames) >= 3 && Number({status}.changes) >= 1 && "
+                                 f"{status}.track === '1' && {status}.cars === '1'", timeout=30), \
+                page.evaluate(f"JSON.stringify({status})")
+        stdout, stderr = evaluating.communicate(timeout=120)
+    finally:
+        if evaluating.poll() is None:
+            evaluating.kill()
+    wall = time.monotonic() - started
+    assert evaluating.returncode == 0, stderr
+    lap = json.loads((out / "evaluation.json").read_text())["laps"][0]
+    assert lap["completed"] and wall >= lap["lap_time_s"] / 2  # not faster than twice real time

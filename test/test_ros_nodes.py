@@ -472,14 +472,19 @@ def test_ctrl_c_on_racer_train_through_ros_keeps_the_checkpoint_and_exits_0(tmp_
 
 def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(tmp_path):
     """`racer sim` without ROS_DOMAIN_ID picks a domain of its own: a listener elsewhere hears nothing.
-    With --record, its recorder node (in that domain) writes the topics to an MCAP file, finished on Ctrl-C."""
+    With --record, its recorder node (in that domain) writes the topics to an MCAP file, finished on
+    Ctrl-C; with --monitor, its car is on the live page."""
+    from conftest import chromium_missing
     from rosbags.highlevel import AnyReader
     from sensor_msgs.msg import Image
 
+    from racer_agent import browser
+    from racer_agent.monitor import free_port_pair
+
     env = {k: v for k, v in os.environ.items() if k not in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")}
-    recording = tmp_path / "sim.mcap"
-    sim = subprocess.Popen([str(BIN / "racer"), "sim", "--track", "oval", "--record", str(recording)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    recording, port = tmp_path / "sim.mcap", free_port_pair()
+    sim = subprocess.Popen([str(BIN / "racer"), "sim", "--track", "oval", "--record", str(recording),
+                            "--monitor", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = sim.stderr.readline()
         assert "discovery LOCALHOST" in line and "private by default" in line, line
@@ -496,6 +501,12 @@ def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(t
         finally:
             here.close()
             there.close()
+        if not chromium_missing():  # --monitor: the car on the live page
+            with browser.HeadlessChromium() as page:
+                page.open(f"http://127.0.0.1:{port + 1}/")
+                status = "document.getElementById('status').dataset"
+                assert page.wait_for(f"Number({status}.frames) >= 2 && {status}.track === '1' && "
+                                     f"{status}.cars === '1'", timeout=30), page.evaluate(f"JSON.stringify({status})")
     finally:
         stop(sim)
     with AnyReader([recording]) as reader:
