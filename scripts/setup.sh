@@ -8,9 +8,15 @@ ROOT=$PWD
 VENV=${RACER_VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3}
 
-# --test: also the tools only the tests use (libsdformat's validator for the Gazebo worlds)
+# --test: also the tools only the tests use (libsdformat's validator for the Gazebo worlds, Chromium)
+# and the deepracer-export extra; --deepracer-export: that extra alone (TensorFlow, for
+# `racer export --format deepracer`; requirements-deepracer-export.lock)
 TEST_TOOLS=false
-[ "${1:-}" = "--test" ] && TEST_TOOLS=true
+EXPORT_EXTRA=false
+case "${1:-}" in
+  --test) TEST_TOOLS=true; EXPORT_EXTRA=true ;;
+  --deepracer-export) EXPORT_EXTRA=true ;;
+esac
 
 need_apt=()
 if $TEST_TOOLS; then
@@ -43,6 +49,14 @@ if [ ! -f "$stamp" ] || [ ! -x "$VENV/bin/racer" ]; then
     --config-settings editable_mode=compat -e src/racer_core -e src/racer_agent -e src/racer_inference -e src/racer_sim
   rm -f "$VENV"/.racer-lock-*
   touch "$stamp"
+fi
+
+extra_stamp="$VENV/.racer-extra-$(sha256sum requirements-deepracer-export.lock | cut -c1-16)"
+if $EXPORT_EXTRA && [ ! -f "$extra_stamp" ]; then
+  echo "setup: installing the deepracer-export extra (TensorFlow, OpenVINO)"
+  python -m pip install -q -r requirements-deepracer-export.lock
+  rm -f "$VENV"/.racer-extra-*
+  touch "$extra_stamp"
 fi
 
 # Interface packages missing from PyPI (see ../shared/reference/ros2-from-pypi.md): build only those

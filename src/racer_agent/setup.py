@@ -15,7 +15,8 @@ setup(
     install_requires=["racer_core", "racer_inference", "numpy", "gymnasium", "torch", "PyYAML", "tqdm", "matplotlib",
                       "onnx", "onnxruntime", "opencv-python-headless", "tensorboard", "pandas", "deepracer-utils",
                       "foxglove-sdk"],
-    extras_require={"ray": ["ray[tune]"]},  # racer train --workers, racer sweep, racer bench scale
+    extras_require={"ray": ["ray[tune]"],  # racer train --workers, racer sweep, racer bench scale
+                    "deepracer-export": ["tensorflow-cpu"]},  # racer export --format deepracer
     zip_safe=True,
     maintainer="racer",
     maintainer_email="racer@example.com",

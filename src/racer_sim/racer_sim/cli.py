@@ -277,6 +277,14 @@ def _analyze(args) -> int:
 
 
 def _export(args) -> int:
+    if args.format == "deepracer":
+        from racer_agent.evaluation.deepracer_export import export_archive
+
+        result = export_archive(args.run, args.out)
+        print(json.dumps(result) if args.json else f"wrote {result['archive']} ({result['graph']}: "
+              f"{result['graph_bytes']} bytes, {result['actions']} {result['action_space_type']} actions): upload "
+              "it on the car's web page (Models, Upload)")
+        return 0
     from racer_agent.evaluation.export import export
 
     result = export(args.run, args.out)
@@ -470,9 +478,14 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--json", action="store_true", help="print one JSON object")
     an.set_defaults(func=_analyze)
 
-    ex = sub.add_parser("export", help="ONNX model + model_metadata.json for the car")
+    ex = sub.add_parser("export", help="ONNX model + model_metadata.json for racer's node, or the model.tar.gz a "
+                        "DeepRacer car's web page takes")
     ex.add_argument("run", help="run directory or .pt checkpoint")
-    ex.add_argument("--out", required=True)
+    ex.add_argument("--format", choices=("onnx", "deepracer"), default="onnx",
+                    help="onnx: a folder for racer's inference node; deepracer: NAME.tar.gz (frozen TensorFlow "
+                    "graph and model_metadata.json) for the car's own software (needs the "
+                    "racer_agent[deepracer-export] extra)")
+    ex.add_argument("--out", required=True, help="folder (onnx) or NAME.tar.gz, no dots or spaces in NAME (deepracer)")
     ex.add_argument("--json", action="store_true")
     ex.set_defaults(func=_export)
 
