@@ -106,6 +106,17 @@ if $TEST_TOOLS; then
   fi
 fi
 
+# --test: the stock car's converter (OpenVINO 2021.4 Model Optimizer, Python 3.8) for the export's tests
+VENV_MO=${RACER_VENV_MO:-$ROOT/.venv-mo2021}
+mo_stamp="$VENV_MO/.racer-mo-$(sha256sum test/mo2021.lock | cut -c1-16)"
+if $TEST_TOOLS && [ -n "${PY38:-}" ] && [ ! -f "$mo_stamp" ]; then
+  echo "setup: creating $VENV_MO (OpenVINO 2021.4 Model Optimizer, the stock car's converter)"
+  "$PY38" -m venv "$VENV_MO"
+  "$VENV_MO/bin/python" -m pip install -q --no-deps -r test/mo2021.lock
+  rm -f "$VENV_MO"/.racer-mo-*
+  touch "$mo_stamp"
+fi
+
 mkdir -p "$ROOT/build/interfaces"
 build_interface tf2_msgs tf2_msgs.msg
 build_interface ackermann_msgs ackermann_msgs.msg

@@ -183,6 +183,31 @@ def test_openvino_and_tflite_convert_it_and_choose_the_same_actions(archive, fra
     assert all_frames >= 0.995 and decided >= 0.999 and diff < 1e-4, (all_frames, decided, diff)
 
 
+MO_VENV = Path(__file__).resolve().parents[1] / ".venv-mo2021"
+
+
+@pytest.mark.skipif(not (MO_VENV / "bin" / "mo").exists(), reason="the stock car's converter (setup.sh --test)")
+def test_the_stock_cars_model_optimizer_converts_it_and_its_engine_chooses_the_same_actions(archive, frames, tmp_path):
+    """The stock car's own path, as near as it can be had: OpenVINO 2021.4.2's Model Optimizer on
+    Python 3.8 with the car's arguments (FP16, fusing off, scale 1, the input named and shaped;
+    the car has 2021.1), then its Inference Engine fed NCHW raw grey frames as the car's node feeds them."""
+    pb = tmp_path / "model.pb"
+    pb.write_bytes(graph_of(archive))
+    converted = subprocess.run([str(MO_VENV / "bin" / "mo"), "--framework", "tf", "--input_model", str(pb),
+                                "--output_dir", str(tmp_path), "--model_name", "model", "--data_type", "FP16",
+                                "--disable_fusing", "--disable_gfusing", "--scale", "1", "--input", dr.INPUT_NAME,
+                                "--input_shape", "[1,120,160,1]"], capture_output=True, text=True, timeout=300)
+    assert converted.returncode == 0 and "Generated IR version 10 model" in converted.stdout, \
+        converted.stdout[-2000:] + converted.stderr[-2000:]
+    np.save(tmp_path / "frames.npy", frames)
+    inferred = subprocess.run([str(MO_VENV / "bin" / "python"), str(Path(__file__).with_name("openvino2021_infer.py")),
+                               str(tmp_path / "model.xml"), str(tmp_path / "frames.npy"), str(tmp_path / "out.npy")],
+                              capture_output=True, text=True, timeout=300)
+    assert inferred.returncode == 0, inferred.stderr[-2000:]
+    all_frames, decided, diff = agreement(np.load(tmp_path / "out.npy"), run_graph(pb.read_bytes(), frames))
+    assert all_frames >= 0.995 and decided >= 0.999 and diff < 1e-4, (all_frames, decided, diff)
+
+
 def test_without_the_extra_the_command_says_how_to_get_it(lapping_run, tmp_path):
     code = ("import sys; sys.modules['tensorflow'] = None\n"
             "from racer_sim.cli import main\n"

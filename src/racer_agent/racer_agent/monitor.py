@@ -162,7 +162,7 @@ class LiveLaps:
             time.sleep(ahead)
         if self.monitor.due():
             self.monitor.show_track(race.track)
-            self.monitor.cars(race.sim.frames, race.sim.state)
+            self.monitor.cars(race.frames, race.sim.state)
 
     def evaluated(self, summary: dict) -> None:
         """Each lap of a finished evaluation, as an episode; the next evaluation starts its own clock."""

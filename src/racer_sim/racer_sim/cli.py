@@ -205,6 +205,7 @@ def _sim(args) -> int:
 def _evaluate(args) -> int:
     from racer_agent.evaluation.report import evaluate_as_trained
     from racer_agent.training.options import RACE_OPTIONS, race_overrides
+    from racer_core.sim_to_real import for_evaluation
 
     race = race_overrides({o.name: getattr(args, o.name) for o in RACE_OPTIONS})
     record = None
@@ -223,7 +224,8 @@ def _evaluate(args) -> int:
         reports = evaluate_as_trained(args.model, tracks=args.track, direction=args.direction, laps=args.laps,
                                       penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video,
                                       race=race, crash_penalty_seconds=args.crash_penalty_seconds, record=record,
-                                      watch=LiveLaps(live, args.real_time_factor) if live else None)
+                                      watch=LiveLaps(live, args.real_time_factor) if live else None,
+                                      sim_to_real=for_evaluation(args.latency, args.actuation_error))
     finally:
         if live is not None:
             live.close()
@@ -457,6 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_monitor_option(ev)
     ev.add_argument("--real-time-factor", type=float, default=1.0,
                     help="with --monitor: the laps' pace (1.0 = real time, 2.0 = twice as fast)")
+    ev.add_argument("--latency", type=int, default=0, metavar="N",
+                    help="the picture the model acts on is N control periods old, as on a real car (default 0)")
+    ev.add_argument("--actuation-error", action="store_true",
+                    help="steering offset and gain, speed gain drawn per lap attempt, as real cars differ from "
+                    "their calibration (racer_core.sim_to_real.ACTUATION_ERROR)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_evaluate)
 

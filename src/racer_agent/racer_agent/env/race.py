@@ -27,6 +27,7 @@ from racer_core.camera import CameraConfig, camera_from
 from racer_core.objects import RESET_BEHIND, RaceObjects
 from racer_core.objects_on_track import ObjectsOnTrack
 from racer_core.scenery import Look
+from racer_core.sim_to_real import RANDOMIZED, CarDelays, SimToReal
 from racer_core.simulator import Simulator, SimulatorControl
 from racer_core.topdown import TopDownView
 from racer_core.track import Track
@@ -50,6 +51,15 @@ class RaceConfig:
     start_offset: float = 0.0  # fraction of the track added to every round-robin start (spreads one-car envs)
     randomize: bool = False  # per-episode domain randomisation of the look and camera mount
     objects: object = None  # RaceObjects, or a dict of its keys (race_type, number_of_obstacles, ...); None: time trial
+    sim_to_real: object = None  # SimToReal or a dict of its keys (latency, camera rate, actuation error); None: with
+    # `randomize`, racer_core.sim_to_real.RANDOMIZED, else none
+
+    def sim_to_real_spec(self) -> SimToReal:
+        if isinstance(self.sim_to_real, SimToReal):
+            return self.sim_to_real
+        if self.sim_to_real is None:
+            return RANDOMIZED if self.randomize else SimToReal()
+        return SimToReal.from_dict(self.sim_to_real)
 
     def race_objects(self) -> RaceObjects:
         return self.objects if isinstance(self.objects, RaceObjects) else RaceObjects.from_dict(self.objects)
@@ -94,6 +104,9 @@ class Race:
         self.objects = ([ObjectsOnTrack(self.race_objects, self.track) for _ in range(num_cars)]
                         if self.race_objects.any else [])
         self.hit = np.full(num_cars, -1)  # the object each car ran into at its last judged step, or -1
+        spec = config.sim_to_real_spec()
+        self.delays = CarDelays(spec, num_cars) if spec.any else None  # latency and actuation error, if any
+        self.frames = self.sim.frames  # what the cars' policies see (rendered, or as late as the camera delivers)
         self.trackers = [EpisodeTracker(self.track.length, self.track.closed) for _ in range(num_cars)]
         self.reversed = np.zeros(num_cars, bool)
         self.episodes = np.zeros(num_cars, np.int64)  # episodes started per car
@@ -156,6 +169,8 @@ class Race:
             self.sim.set_objects(car, self.objects[car].boxes())
         self._place(car, start, lateral)
         self.hit[car] = -1
+        if self.delays is not None:
+            self.delays.reset_car(car, self.rng)
         if cfg.randomize:
             self.sim.set_look(car, Look.random(self.rng), self.camera.jittered(self.rng))
         m = self.sim.measure(car)
@@ -222,6 +237,8 @@ class Race:
 
     def advance(self, commands: np.ndarray) -> None:
         """Move every car one control period (no pictures yet); `commands` (N, 2) steering deg, speed m/s."""
+        if self.delays is not None:
+            commands = self.delays.act(commands)
         self.sim.move(np.stack([np.radians(commands[:, 0]), commands[:, 1]], axis=1))
         self.sim_time += self.sim.vehicle.dt
         for car in range(self.num_cars):
@@ -230,6 +247,13 @@ class Race:
             if objects.n_bots:
                 objects.advance(self.sim.vehicle.dt)
                 self.sim.set_objects(car, objects.boxes())
+
+    def render(self) -> np.ndarray:
+        """Every car's picture, as its policy gets it: the simulator's, or (sim-to-real) the one the
+        camera delivered that many periods ago. Also kept as `frames`."""
+        rendered = self.sim.render()
+        self.frames = rendered if self.delays is None else self.delays.observe(rendered, self.rng)
+        return self.frames
 
     def close(self) -> None:
         close = getattr(self.sim, "close", None)

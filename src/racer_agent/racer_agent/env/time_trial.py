@@ -37,7 +37,7 @@ class TimeTrialEnv(gym.Env):
             self.race.seed(seed)
         options = options or {}
         self.race.reset_car(0, options.get("start"), options.get("reverse"))
-        obs = self.race.sim.render()[0].copy()
+        obs = self.race.render()[0].copy()
         return obs, self._info(episode.PREPARE, None)
 
     def step(self, action):
@@ -46,10 +46,10 @@ class TimeTrialEnv(gym.Env):
         reward, status, params, command = race.judge(0, action, m)
         judged_at = race.lap_time(0)  # the episode's time when the lap (or its end) was judged
         race.advance(np.array([command]))
-        race.sim.render()
+        race.render()
         terminated = status not in (episode.IN_PROGRESS, episode.TIME_UP)
         truncated = status == episode.TIME_UP
-        return race.sim.frames[0].copy(), reward, terminated, truncated, self._info(status, params, judged_at)
+        return race.frames[0].copy(), reward, terminated, truncated, self._info(status, params, judged_at)
 
     def _info(self, status: str, params: dict | None, lap_time: float = 0.0) -> dict:
         tracker = self.race.trackers[0]

@@ -57,7 +57,7 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         self._needs_reset[:] = False
         statuses = np.full(self.num_envs, episode.PREPARE, dtype=object)
         still = np.zeros(self.num_envs)
-        return self.race.sim.render().copy(), self._info(statuses, [None] * self.num_envs, still, still)
+        return self.race.render().copy(), self._info(statuses, [None] * self.num_envs, still, still)
 
     def step(self, actions):
         race = self.race
@@ -75,11 +75,11 @@ class TimeTrialVectorEnv(gym.vector.VectorEnv):
         for car in np.nonzero(restarted)[0]:  # placed after the physics, so they start still
             race.reset_car(car)
             statuses[car], times[car] = episode.PREPARE, 0.0
-        race.sim.render()
+        race.render()
         terminated = np.array([s not in (episode.IN_PROGRESS, episode.TIME_UP, episode.PREPARE) for s in statuses])
         truncated = statuses == episode.TIME_UP
         self._needs_reset = terminated | truncated
-        return race.sim.frames.copy(), rewards, terminated, truncated, self._info(statuses, params, speeds, times)
+        return race.frames.copy(), rewards, terminated, truncated, self._info(statuses, params, speeds, times)
 
     def _info(self, statuses: np.ndarray, params: list, speeds: np.ndarray, times: np.ndarray) -> dict:
         n = self.num_envs

@@ -101,7 +101,7 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     active = np.ones(n, bool)
     served = np.zeros(n)  # penalty seconds of each car's current lap (the sim-trace's pause_duration)
     commands = np.zeros((n, 2))
-    race.sim.render()
+    race.render()
 
     def close_lap(car: int, status: str) -> None:
         lap = laps[car]
@@ -124,10 +124,10 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     for _step in range(max_steps):
         if record_frames:
             for car in np.nonzero(active)[0]:
-                frames[car].append(race.sim.frames[car].copy())
+                frames[car].append(race.frames[car].copy())
         if record_top_down:
             top_down.append(race.top_down())
-        actions = policy(race.sim.frames)
+        actions = policy(race.frames)
         measures = race.sim.measure()
         wall = time.time()
         for car in np.nonzero(active)[0]:
@@ -159,7 +159,7 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
             break
         commands[~active] = 0.0
         race.advance(commands)
-        race.sim.render()
+        race.render()
         for car in np.nonzero(active)[0]:
             laps[car].lap_time_s += dt
             paths[car].append(race.sim.state[car, :2].copy())

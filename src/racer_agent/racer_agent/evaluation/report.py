@@ -42,14 +42,15 @@ def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, dir
                         video: str | Path | None = None, race: dict | None = None,
                         crash_penalty_seconds: float = COLLISION_PENALTY,
                         record: Callable[[str, int], StepRecorder] | None = None,
-                        watch: LiveLaps | None = None) -> list[dict]:
+                        watch: LiveLaps | None = None, sim_to_real: dict | None = None) -> list[dict]:
     """An evaluation per track and direction, by default those the model was trained on (its
     metadata's `trained_on`; alternate: both ways round). Each is written to a folder of its own:
     under `out_dir` (named for its track and direction when there are several), else a new one in
     the model's `evaluation/`, so no evaluation overwrites another. The race (type, obstacles, bots)
     is the one it trained in, with `race`'s keys over it. `record(name, cars)` opens a recorder
     for each evaluation (racer_sim's MCAP recording; `name` is "" when there is one evaluation);
-    `watch` (monitor.LiveLaps) hears every step of every evaluation."""
+    `watch` (monitor.LiveLaps) hears every step of every evaluation; `sim_to_real` (SimToReal keys:
+    latency, actuation error) makes the simulated car as late and as miscalibrated as a real one."""
     source = Path(source)
     trained_tracks, trained_direction = model_metadata.trained_on(policy.load(source).metadata, _run_config(source))
     judged = [(t, reverse) for t in (tracks or trained_tracks)
@@ -62,7 +63,7 @@ def evaluate_as_trained(source: str | Path, tracks: list[str] | None = None, dir
             if video and len(judged) > 1 else video
         opener = (lambda cars, name=name: record(name if len(judged) > 1 else "", cars)) if record else None
         reports.append(evaluate(source, track, laps, penalty_seconds, folder, clip, reverse, race,
-                                crash_penalty_seconds, opener, watch))
+                                crash_penalty_seconds, opener, watch, sim_to_real))
     return reports
 
 
@@ -70,7 +71,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
              penalty_seconds: float = DEFAULT_PENALTY_S, out_dir: str | Path | None = None,
              video: str | Path | None = None, reverse: bool | None = None, race: dict | None = None,
              crash_penalty_seconds: float = COLLISION_PENALTY,
-             record: Callable[[int], StepRecorder] | None = None, watch: LiveLaps | None = None) -> dict:
+             record: Callable[[int], StepRecorder] | None = None, watch: LiveLaps | None = None,
+             sim_to_real: dict | None = None) -> dict:
     """One evaluation: `laps` laps of one track one way round (by default the model's first
     trained track, in its trained direction; alternate: forward first)."""
     source = Path(source)
@@ -83,7 +85,7 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     reward = source / "reward_function.py"
     race = Race(RaceConfig(track=track, reward_function=reward if reward.is_file() else None,
                            action_space=meta, camera=model_metadata.camera_of(meta), start="start_line",
-                           objects=objects),
+                           objects=objects, sim_to_real=sim_to_real or {}),
                 num_cars=1 if track.closed else laps)  # an open track: one run per lap
     race.seed(0)  # randomised obstacles: the same layouts every time this model is evaluated
     consecutive = laps if race.num_cars == 1 else 1
@@ -104,7 +106,8 @@ def evaluate(source: str | Path, track: str | None = None, laps: int = 3,
     direction = "reverse" if reverse else "forward"
     summary = {"model": str(source), "track": race.track.name, "direction": direction,
                "race": objects.to_dict(), "penalty_seconds": penalty_seconds,
-               "crash_penalty_seconds": crash_penalty_seconds, **summarise(results, reference)}
+               "crash_penalty_seconds": crash_penalty_seconds, "sim_to_real": race.config.sim_to_real_spec().to_dict(),
+               **summarise(results, reference)}
     out_dir = Path(out_dir) if out_dir else new_evaluation_folder(source, _folder_name(race.track.name, reverse))
     out_dir.mkdir(parents=True, exist_ok=True)
     summary["folder"] = str(out_dir)

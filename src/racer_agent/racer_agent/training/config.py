@@ -20,6 +20,7 @@ import yaml
 from racer_agent.env.episode import DIRECTIONS
 from racer_agent.training.architectures import ARCHITECTURES
 from racer_core.objects import DRFC_NAMES, ObjectsError, RaceObjects
+from racer_core.sim_to_real import SimToReal, SimToRealError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 LOSS_TYPES = ("huber", "mean squared error")
@@ -75,7 +76,10 @@ class TrainConfig:
     reward: str | None = None  # reward function file; None = racer's default
     actions: Any = None  # model_metadata.json path or its action_space; None = racer's default
     camera: Any = "deepracer_car"  # camera preset name or dict of CameraConfig fields
-    randomize: bool = False  # per-episode domain randomisation of the pictures
+    randomize: bool = False  # per-episode domain randomisation of the pictures (and sim_to_real's defaults)
+    # training cars' latency, camera rate, dropped frames, actuation error (racer_core.sim_to_real.SimToReal keys);
+    # None: racer_core.sim_to_real.RANDOMIZED with randomize, else none; {}: none
+    sim_to_real: dict | None = None
     race: dict = field(default_factory=dict)  # race type and objects (objects.RaceObjects keys); {}: time trial
     max_steps: int = 2000  # per training episode (truncation, bootstrapped)
     speed_curriculum: bool = True  # training cars start capped at 2 m/s, raised as they lap (curriculum.py)
@@ -134,6 +138,10 @@ class TrainConfig:
         if objects.any and self.sim == "ros":  # the node lays out its own objects; the learner cannot move them
             raise ConfigError(f"a {objects.race_type} race with objects trains on the embedded simulator or in "
                               "Gazebo, not through simulator nodes (sim ros)")
+        try:
+            SimToReal.from_dict(self.sim_to_real)
+        except SimToRealError as exc:
+            raise ConfigError(str(exc)) from exc
         if self.sim == "ros" and self.randomize:
             raise ConfigError("with sim ros the simulator nodes randomise: set their `randomize` parameter")
         if self.sim == "gazebo":

@@ -102,7 +102,8 @@ def training_env(config: TrainConfig, share: Share) -> gym.vector.VectorEnv:
     """One batched env on one track, or the cars spread over several tracks; worker w of a run with
     N cars starts its round-robin w / N further on, so the workers' cars together start where one
     process's would."""
-    common = dict(randomize=config.randomize, simulator=simulator_factory(config, share.cars),
+    common = dict(randomize=config.randomize, sim_to_real=config.sim_to_real,
+                  simulator=simulator_factory(config, share.cars),
                   direction=config.direction, start_offset=share.index / config.num_cars, **config.race_options())
     if len(config.tracks) == 1:
         return gym.make_vec("racer/TimeTrial-v0", num_envs=len(share.cars), track=config.tracks[0], **common)

@@ -1,0 +1,158 @@
+"""What a real car adds between the picture and the wheels: latency, a slower camera, dropped
+frames, and an actuation that is not the calibration's.
+
+A model that laps in simulation often weaves on the real car because the simulator answers at
+once and steers exactly as told. Here, per car and drawn anew each episode (`reset_car`):
+- the picture the policy acts on is `observation_delay` control periods old;
+- the command takes effect `action_delay` periods after it is chosen (until then the previous one
+  holds; a car starts still);
+- the camera runs at `camera_hz` (the car's is 10-15 fps against 15 Hz control) and loses a frame
+  with probability `frame_drop`: the policy then sees the last frame the camera delivered;
+- steering is off by an offset and a gain, speed by a gain, within the configured bounds.
+
+Everything is batched over the cars (one ring buffer of frames and one of commands), so the
+per-step cost is one gather of N frames. Pure numpy: the embedded simulator, ROS and Gazebo
+targets get the same effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+CONTROL_HZ = 15.0
+
+
+class SimToRealError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SimToReal:
+    """Bounds of each effect; an episode draws its own values uniformly within them."""
+
+    observation_delay: tuple[int, int] = (0, 0)  # control periods the picture is old (low, high)
+    action_delay: tuple[int, int] = (0, 0)  # control periods before a command takes effect (low, high)
+    camera_hz: tuple[float, float] = (CONTROL_HZ, CONTROL_HZ)  # the camera's frame rate (low, high)
+    frame_drop: float = 0.0  # chance that a frame the camera takes is lost
+    steering_offset_deg: float = 0.0  # offset drawn in [-b, b]
+    steering_gain: float = 0.0  # gain drawn in [1 - b, 1 + b]
+    speed_gain: float = 0.0  # gain drawn in [1 - b, 1 + b]
+
+    @classmethod
+    def from_dict(cls, spec: dict | None) -> SimToReal:
+        """From a config's `sim_to_real` block (lists for the ranges); unknown keys are refused."""
+        spec = dict(spec or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise SimToRealError(f"sim_to_real has no {', '.join(unknown)} (it has: {', '.join(sorted(known))})")
+        for key in ("observation_delay", "action_delay", "camera_hz"):
+            if key in spec:
+                value = spec[key]
+                spec[key] = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+        made = cls(**spec)
+        made.check()
+        return made
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def check(self) -> None:
+        for key in ("observation_delay", "action_delay"):
+            low, high = getattr(self, key)
+            if not (0 <= low <= high <= 10 and int(low) == low and int(high) == high):
+                raise SimToRealError(f"sim_to_real.{key} must be whole periods 0 <= low <= high <= 10, got {low, high}")
+        low, high = self.camera_hz
+        if not 0 < low <= high <= CONTROL_HZ:
+            raise SimToRealError(f"sim_to_real.camera_hz must lie in (0, {CONTROL_HZ}], low <= high, got {low, high}")
+        for key in ("frame_drop", "steering_gain", "speed_gain"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise SimToRealError(f"sim_to_real.{key} must lie in [0, 1), got {getattr(self, key)}")
+        if not 0.0 <= self.steering_offset_deg <= 10.0:
+            raise SimToRealError(f"sim_to_real.steering_offset_deg must lie in [0, 10], got {self.steering_offset_deg}")
+
+    @property
+    def any(self) -> bool:
+        return self != SimToReal()
+
+
+# Defaults of `randomize`, from racer's own model of the car (bench inference and the car's
+# documented camera): the camera at 10-15 fps against 15 Hz control, the picture up to one
+# period old and the command up to one period late (the camera -> command path over DDS measured at
+# well under a period, plus the camera's exposure and the servo's response), 2 % of frames lost,
+# a steering offset within 2 degrees and gains within 10 %.
+RANDOMIZED = SimToReal(observation_delay=(0, 1), action_delay=(0, 1), camera_hz=(10.0, 15.0), frame_drop=0.02,
+                       steering_offset_deg=2.0, steering_gain=0.1, speed_gain=0.1)
+ACTUATION_ERROR = {"steering_offset_deg": 2.0, "steering_gain": 0.1, "speed_gain": 0.1}  # evaluate --actuation-error
+
+
+def for_evaluation(latency: int = 0, actuation_error: bool = False) -> dict:
+    """`racer evaluate --latency N --actuation-error`: the picture N periods old, the randomised
+    actuation's bounds; neither by default (an evaluation judges the model as trained)."""
+    return {"observation_delay": [latency, latency], **(ACTUATION_ERROR if actuation_error else {})}
+
+
+class CarDelays:
+    """The effects for N cars: frames in through `observe`, commands out through `act`."""
+
+    def __init__(self, spec: SimToReal, num_cars: int):
+        self.spec = spec
+        self.n = num_cars
+        self.depth = spec.observation_delay[1] + 1
+        self.frames: np.ndarray | None = None  # (depth, N, H, W, C) ring of delivered frames
+        self.commands = np.zeros((spec.action_delay[1] + 1, num_cars, 2))  # ring of chosen commands
+        self.obs_delay = np.zeros(num_cars, np.int64)
+        self.act_delay = np.zeros(num_cars, np.int64)
+        self.camera_period = np.ones(num_cars)  # control periods per camera frame
+        self.camera_phase = np.zeros(num_cars)
+        self.steer_offset = np.zeros(num_cars)
+        self.steer_gain = np.ones(num_cars)
+        self.speed_gain = np.ones(num_cars)
+        self.fresh = np.ones(num_cars, bool)  # a new episode: its history is its first frame
+        self.frame_t = 0  # frames observed: the frame ring's write position
+        self.command_t = 0  # commands chosen: the command ring's write position
+
+    def reset_car(self, car: int, rng: np.random.Generator) -> None:
+        s = self.spec
+        self.obs_delay[car] = rng.integers(s.observation_delay[0], s.observation_delay[1] + 1)
+        self.act_delay[car] = rng.integers(s.action_delay[0], s.action_delay[1] + 1)
+        self.camera_period[car] = CONTROL_HZ / rng.uniform(*s.camera_hz)
+        self.camera_phase[car] = rng.uniform(0.0, self.camera_period[car])
+        self.steer_offset[car] = rng.uniform(-s.steering_offset_deg, s.steering_offset_deg)
+        self.steer_gain[car] = rng.uniform(1 - s.steering_gain, 1 + s.steering_gain)
+        self.speed_gain[car] = rng.uniform(1 - s.speed_gain, 1 + s.speed_gain)
+        self.commands[:, car] = 0.0  # nothing chosen yet: the car stands
+        self.fresh[car] = True
+
+    def observe(self, rendered: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """What each car's policy sees this period, from what the simulator rendered."""
+        if self.frames is None:
+            self.frames = np.repeat(rendered[None], self.depth, axis=0)
+        slot = self.frame_t % self.depth
+        self.camera_phase += 1.0
+        taken = self.camera_phase >= self.camera_period
+        self.camera_phase[taken] -= self.camera_period[taken]
+        if self.spec.frame_drop:
+            taken &= rng.random(self.n) >= self.spec.frame_drop
+        delivered = taken | self.fresh
+        previous = self.frames[(self.frame_t - 1) % self.depth]
+        self.frames[slot] = np.where(delivered[:, None, None, None], rendered, previous)
+        if self.fresh.any():  # a new episode's past is its first picture
+            self.frames[:, self.fresh] = rendered[self.fresh]
+            self.fresh[:] = False
+        out = self.frames[(self.frame_t - self.obs_delay) % self.depth, np.arange(self.n)]
+        self.frame_t += 1
+        return out
+
+    def act(self, commands: np.ndarray) -> np.ndarray:
+        """The (steering deg, speed) each car's wheels get this period from the commands just chosen."""
+        slot = self.command_t % len(self.commands)
+        self.commands[slot] = commands
+        applied = self.commands[(self.command_t - self.act_delay) % len(self.commands), np.arange(self.n)]
+        self.command_t += 1
+        out = np.empty_like(applied)
+        out[:, 0] = applied[:, 0] * self.steer_gain + self.steer_offset
+        out[:, 1] = applied[:, 1] * self.speed_gain
+        return out
