@@ -335,6 +335,21 @@ def _bench_scale(args) -> int:
     return 0
 
 
+def _bench_sim2real(args) -> int:
+    from racer_agent.bench import sim_to_real as bench
+
+    result = bench.run(track=args.track, minutes=args.minutes, seed=args.seed, steps=args.steps)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['track']}, seed {result['seed']}: laps completed / off-tracks / lap over reference")
+    for model, rows in result["models"].items():
+        for condition, row in rows.items():
+            print(f"  {model:16s} {condition:30s} {row['completed_laps']}/{row['laps']}  {row['off_track']}  "
+                  f"{row['lap_time_over_reference']}")
+    return 0
+
+
 def _bench_generalize(args) -> int:
     from racer_agent.bench import generalize
 
@@ -557,6 +572,14 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--steps", type=int, help="samples per mode instead of seconds (same work when busy)")
     scale.add_argument("--seed", type=int, default=0)
     scale.set_defaults(func=_bench_scale)
+    s2r = bench.add_parser("sim2real", help="a model trained without and with latency and actuation error, each "
+                           "evaluated without and with them")
+    s2r.add_argument("--json", action="store_true", help="print one JSON object")
+    s2r.add_argument("--track", default="circuit")
+    s2r.add_argument("--minutes", type=float, default=10.0, help="each training's budget")
+    s2r.add_argument("--steps", type=int, help="each training's samples instead of minutes")
+    s2r.add_argument("--seed", type=int, default=0)
+    s2r.set_defaults(func=_bench_sim2real)
     gen = bench.add_parser("generalize", help="train on a few DeepRacer routes, lap the unseen ones")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
     gen.add_argument("--routes", help="folder of DeepRacer route files (default: your track library, filled "
