@@ -25,7 +25,9 @@ OPTIONAL = {"stable_baselines3": "racer bench learn's peer",
             "deepracer_interfaces_pkg": "the car's own interface package, for racer_inference's deepracer target",
             "ray": "Ray (rollout workers, sweeps, bench scale): training/distributed.py and sweep.py are "
                    "imported only by those commands, after ray_cluster.prepare's clear error without Ray",
-            "gz": "Gazebo's Python bindings (sim gazebo), from ros-jazzy-ros-gz: racer_sim depends on ros_gz_sim"}
+            "gz": "Gazebo's Python bindings (sim gazebo), from ros-jazzy-ros-gz: racer_sim depends on ros_gz_sim",
+            "tensorflow": "the deepracer-export extra (racer export --format deepracer): deepracer_export.py imports "
+                          "it in the function that builds the graph, saying how to get it when it is missing"}
 ROS_PACKAGES = {"rclpy", "rcl_interfaces", "builtin_interfaces", "std_msgs", "sensor_msgs", "geometry_msgs",
                 "nav_msgs", "visualization_msgs", "tf2_msgs", "ackermann_msgs", "rosgraph_msgs", "racer_interfaces",
                 "ament_index_python", "launch", "launch_ros", *PYTHON_PACKAGES}

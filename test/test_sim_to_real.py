@@ -91,6 +91,12 @@ def test_evaluate_with_latency_records_it(tmp_path):
     Trainer(cfg, tmp_path / "run", show_progress=False).train()
     report = evaluate(tmp_path / "run", laps=1, out_dir=tmp_path / "eval", sim_to_real=for_evaluation(2, True))
     assert report["sim_to_real"]["observation_delay"] == [2, 2] and report["sim_to_real"]["steering_gain"] == 0.1
+    from racer_agent.evaluation.model_metadata import stock_mapping_of
+
+    mapping = stock_mapping_of(tmp_path / "run")
+    assert mapping == {"max_steering_deg": 30.0, "max_speed": 4.0}  # racer's default action space
+    stock = evaluate(tmp_path / "run", laps=1, out_dir=tmp_path / "stock", sim_to_real=for_evaluation(0, False, mapping))
+    assert stock["sim_to_real"]["stock_mapping"] is True
 
 
 def test_bench_sim2real_trains_both_and_judges_each_under_every_condition():
@@ -102,3 +108,12 @@ def test_bench_sim2real_trains_both_and_judges_each_under_every_condition():
         assert set(rows) == set(bench.CONDITIONS)
         assert all(row["laps"] == 1 and 0 <= row["completed_laps"] <= 1 for row in rows.values())
     assert out["trained_with"]["observation_delay"] == [0, 2]
+
+
+def test_the_stock_cars_mapping_of_actions():
+    """The navigation node's rules: the largest angle is full lock, half the top speed is 80 % throttle."""
+    from racer_core.sim_to_real import CAR_MAX_STEERING_DEG, stock_command
+
+    out = stock_command(np.array([[15.0, 2.0], [-7.5, 1.0], [0.0, 0.0]]), max_steering_deg=15.0, max_speed=2.0)
+    assert np.allclose(out[:, 0], [CAR_MAX_STEERING_DEG, -CAR_MAX_STEERING_DEG / 2, 0.0])
+    assert np.allclose(out[:, 1], [2.0, 0.8 * 2.0, 0.0])

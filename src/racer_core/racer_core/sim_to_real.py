@@ -8,7 +8,9 @@ once and steers exactly as told. Here, per car and drawn anew each episode (`res
   holds; a car starts still);
 - the camera runs at `camera_hz` (the car's is 10-15 fps against 15 Hz control) and loses a frame
   with probability `frame_drop`: the policy then sees the last frame the camera delivered;
-- steering is off by an offset and a gain, speed by a gain, within the configured bounds.
+- steering is off by an offset and a gain, speed by a gain, within the configured bounds;
+- with `stock_mapping`, the command goes through what the stock car's navigation node makes of an
+  action (`stock_command`), so an evaluation shows what the car's own software will do with a model.
 
 Everything is batched over the cars (one ring buffer of frames and one of commands), so the
 per-step cost is one gather of N frames. Pure numpy: the embedded simulator, ROS and Gazebo
@@ -39,6 +41,9 @@ class SimToReal:
     steering_offset_deg: float = 0.0  # offset drawn in [-b, b]
     steering_gain: float = 0.0  # gain drawn in [1 - b, 1 + b]
     speed_gain: float = 0.0  # gain drawn in [1 - b, 1 + b]
+    stock_mapping: bool = False  # the stock navigation node's mapping of actions to steering and throttle
+    max_speed: float = 4.0  # the action space's top speed (m/s): the stock mapping's full throttle
+    max_steering_deg: float = 30.0  # the action space's largest angle: the stock mapping's full lock
 
     @classmethod
     def from_dict(cls, spec: dict | None) -> SimToReal:
@@ -85,13 +90,34 @@ class SimToReal:
 # a steering offset within 2 degrees and gains within 10 %.
 RANDOMIZED = SimToReal(observation_delay=(0, 1), action_delay=(0, 1), camera_hz=(10.0, 15.0), frame_drop=0.02,
                        steering_offset_deg=2.0, steering_gain=0.1, speed_gain=0.1)
+CAR_MAX_STEERING_DEG = 30.0  # the servo's full lock, which the car's calibration maps to +-1
+THROTTLE_AT_HALF_SPEED = 0.8  # the stock mapping's throttle curve passes (0, 0), (max/2, 0.8), (max, 1)
+
+
+def stock_command(commands: np.ndarray, max_steering_deg: float, max_speed: float) -> np.ndarray:
+    """What the stock DeepRacer's navigation node does with (steering deg, speed m/s) actions:
+    steering divided by the action space's largest angle (so its largest action is the servo's full
+    lock, whatever its angle), speed through a throttle curve a x^2 + b x of x = speed / top speed
+    that gives 0.8 at half the top speed and 1 at it. Returned as the steering (deg, on a servo whose
+    full lock is CAR_MAX_STEERING_DEG) and the speed (m/s, full throttle being the top speed) the
+    car then drives, under the calibration's own assumption that full throttle is the top speed."""
+    x = np.clip(commands[:, 1] / max_speed, 0.0, 1.0)
+    b = 4.0 * THROTTLE_AT_HALF_SPEED - 1.0  # through (0.5, 0.8) and (1, 1): a = 1 - b
+    out = np.empty_like(commands)
+    out[:, 0] = commands[:, 0] / max(max_steering_deg, 1e-9) * CAR_MAX_STEERING_DEG
+    out[:, 1] = ((1.0 - b) * x * x + b * x) * max_speed
+    return out
+
+
 ACTUATION_ERROR = {"steering_offset_deg": 2.0, "steering_gain": 0.1, "speed_gain": 0.1}  # evaluate --actuation-error
 
 
-def for_evaluation(latency: int = 0, actuation_error: bool = False) -> dict:
-    """`racer evaluate --latency N --actuation-error`: the picture N periods old, the randomised
-    actuation's bounds; neither by default (an evaluation judges the model as trained)."""
-    return {"observation_delay": [latency, latency], **(ACTUATION_ERROR if actuation_error else {})}
+def for_evaluation(latency: int = 0, actuation_error: bool = False, stock_mapping: dict | None = None) -> dict:
+    """`racer evaluate --latency N --actuation-error --stock-mapping`: the picture N periods old, the
+    randomised actuation's bounds, the stock car's mapping (`{"max_steering_deg", "max_speed"}` of the
+    model's action space); none by default (an evaluation judges the model as trained)."""
+    return {"observation_delay": [latency, latency], **(ACTUATION_ERROR if actuation_error else {}),
+            **({"stock_mapping": True, **stock_mapping} if stock_mapping else {})}
 
 
 class CarDelays:
@@ -113,6 +139,14 @@ class CarDelays:
         self.fresh = np.ones(num_cars, bool)  # a new episode: its history is its first frame
         self.frame_t = 0  # frames observed: the frame ring's write position
         self.command_t = 0  # commands chosen: the command ring's write position
+
+    def state_dict(self) -> dict:
+        """Every car's draws and both rings: what an exact resume needs (copies)."""
+        return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(self).items() if k != "spec"}
+
+    def load_state_dict(self, state: dict) -> None:
+        for key, value in state.items():
+            setattr(self, key, value.copy() if isinstance(value, np.ndarray) else value)
 
     def reset_car(self, car: int, rng: np.random.Generator) -> None:
         s = self.spec
@@ -152,6 +186,8 @@ class CarDelays:
         self.commands[slot] = commands
         applied = self.commands[(self.command_t - self.act_delay) % len(self.commands), np.arange(self.n)]
         self.command_t += 1
+        if self.spec.stock_mapping:
+            applied = stock_command(applied, self.spec.max_steering_deg, self.spec.max_speed)
         out = np.empty_like(applied)
         out[:, 0] = applied[:, 0] * self.steer_gain + self.steer_offset
         out[:, 1] = applied[:, 1] * self.speed_gain

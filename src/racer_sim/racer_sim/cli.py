@@ -203,6 +203,7 @@ def _sim(args) -> int:
 
 
 def _evaluate(args) -> int:
+    from racer_agent.evaluation.model_metadata import stock_mapping_of
     from racer_agent.evaluation.report import evaluate_as_trained
     from racer_agent.training.options import RACE_OPTIONS, race_overrides
     from racer_core.sim_to_real import for_evaluation
@@ -225,7 +226,9 @@ def _evaluate(args) -> int:
                                       penalty_seconds=args.penalty_seconds, out_dir=args.out, video=args.video,
                                       race=race, crash_penalty_seconds=args.crash_penalty_seconds, record=record,
                                       watch=LiveLaps(live, args.real_time_factor) if live else None,
-                                      sim_to_real=for_evaluation(args.latency, args.actuation_error))
+                                      sim_to_real=for_evaluation(args.latency, args.actuation_error,
+                                                                 stock_mapping_of(args.model) if args.stock_mapping
+                                                                 else None))
     finally:
         if live is not None:
             live.close()
@@ -479,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--actuation-error", action="store_true",
                     help="steering offset and gain, speed gain drawn per lap attempt, as real cars differ from "
                     "their calibration (racer_core.sim_to_real.ACTUATION_ERROR)")
+    ev.add_argument("--stock-mapping", action="store_true",
+                    help="drive as the stock car's navigation node maps the actions (steering over the largest "
+                    "angle to full lock, speed through its throttle curve): what the car's own software will do")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_evaluate)
 

@@ -122,6 +122,7 @@ class Race:
                               "rng": self.rng, "trackers": self.trackers,
                               "rewards": [f.state_dict() for f in self.reward_functions],
                               "objects": [o.state_dict() for o in self.objects], "hit": self.hit,
+                              "delays": self.delays.state_dict() if self.delays else None,
                               "sim": self.sim.state_dict()})
 
     def load_state_dict(self, state: dict) -> None:
@@ -135,6 +136,8 @@ class Race:
         for o, saved in zip(self.objects, state.get("objects", []), strict=True):
             o.load_state_dict(saved)
         self.hit[...] = state.get("hit", -1)
+        if self.delays is not None and state.get("delays") is not None:
+            self.delays.load_state_dict(state["delays"])
         self.sim.load_state_dict(state["sim"])
 
     def limit_speed(self, top_speed: float | None) -> None:

@@ -11,6 +11,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
+
 from racer_agent.env.actions import ActionSpace, ActionSpaceError
 from racer_core.builtin_tracks import DEFAULT_TRACK
 from racer_core.camera import CameraConfig
@@ -96,3 +98,15 @@ def camera_of(meta: dict) -> CameraConfig:
 def frame_shape(meta: dict) -> tuple[int, int, int]:
     _, h, w, c = meta["racer"]["input"]["shape"]
     return (h, w, c)
+
+
+def stock_mapping_of(source: str | Path) -> dict:
+    """The largest steering angle and top speed of a model's action space: what the stock car's
+    navigation node scales its actions by (racer_core.sim_to_real.stock_command)."""
+    from racer_agent.evaluation.policy import load
+
+    actions = ActionSpace.from_spec(load(source).metadata)
+    table = np.asarray(actions.table)
+    if actions.kind == "discrete":
+        return {"max_steering_deg": float(np.abs(table[:, 0]).max()), "max_speed": float(table[:, 1].max())}
+    return {"max_steering_deg": float(np.abs(table[0]).max()), "max_speed": float(table[1, 1])}
