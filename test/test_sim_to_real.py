@@ -95,7 +95,8 @@ def test_evaluate_with_latency_records_it(tmp_path):
 
     mapping = stock_mapping_of(tmp_path / "run")
     assert mapping == {"max_steering_deg": 30.0, "max_speed": 4.0}  # racer's default action space
-    stock = evaluate(tmp_path / "run", laps=1, out_dir=tmp_path / "stock", sim_to_real=for_evaluation(0, False, mapping))
+    stock = evaluate(tmp_path / "run", laps=1, out_dir=tmp_path / "stock",
+                     sim_to_real=for_evaluation(0, False, mapping))
     assert stock["sim_to_real"]["stock_mapping"] is True
 
 
