@@ -18,6 +18,7 @@ import math
 import signal
 import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,6 +286,10 @@ class Trainer:
 
     def _tensorboard(self, scalars: dict) -> None:
         if self._writer is None:
+            # TensorBoard's own switch (a module named tensorboard.compat.notf) for its stub instead of
+            # TensorFlow: scalars need no TensorFlow, and where the deepracer-export extra installed it,
+            # importing it would cost every run seconds and hundreds of MB
+            sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
             from torch.utils.tensorboard import SummaryWriter
 
             self._writer = SummaryWriter(str(self.run.tensorboard))
