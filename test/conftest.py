@@ -116,3 +116,27 @@ def chromium_missing() -> bool:
 
 
 needs_chromium = pytest.mark.skipif(chromium_missing(), reason="Debian's chromium (scripts/setup.sh --test)")
+
+
+LIVE_STATUS = "document.getElementById('status').dataset"
+ONE_CAR_DRIVING = (f"Number({LIVE_STATUS}.frames) >= 3 && Number({LIVE_STATUS}.changes) >= 1 && "
+                   f"{LIVE_STATUS}.track === '1' && {LIVE_STATUS}.cars === '1'")
+
+
+def run_watched(cmd: list[str], port: int, condition: str = ONE_CAR_DRIVING, page_timeout: float = 60,
+                run_timeout: float = 240) -> subprocess.CompletedProcess:
+    """Run a command started with `--monitor PORT`, open its live page in headless Chromium while it
+    runs and assert `condition` (JavaScript on the page) becomes true; then let it finish."""
+    from racer_agent import browser
+
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_page(f"http://127.0.0.1:{port + 1}/", process, 60)
+        with browser.HeadlessChromium() as page:
+            page.open(f"http://127.0.0.1:{port + 1}/")
+            assert page.wait_for(condition, timeout=page_timeout), page.evaluate(f"JSON.stringify({LIVE_STATUS})")
+        stdout, stderr = process.communicate(timeout=run_timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import needs_chromium, wait_for_page
+from conftest import needs_chromium, run_watched
 
 from racer_agent.analysis import logs as analysis_logs
 from racer_agent.analysis.report import SECTIONS
@@ -191,27 +191,13 @@ def test_a_deepracer_archive_and_bad_input(runs, tmp_path):
 def test_evaluate_shows_its_laps_live_at_the_pace_asked_for(runs, tmp_path):
     """`racer evaluate --monitor`: the car on racer's live page while it laps, paced to
     --real-time-factor (the embedded simulator alone would be done before a page could open)."""
-    from racer_agent import browser
     from racer_agent.monitor import free_port_pair
 
     port, out = free_port_pair(), tmp_path / "evaluation"
     started = time.monotonic()
-    evaluating = subprocess.Popen([*RACER, "evaluate", str(runs[0]), "--laps", "1", "--monitor", str(port),
-                                   "--real-time-factor", "2", "--out", str(out)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_page(f"http://127.0.0.1:{port + 1}/", evaluating, 60)
-        with browser.HeadlessChromium() as page:
-            page.open(f"http://127.0.0.1:{port + 1}/")
-            status = "document.getElementById('status').dataset"
-            assert page.wait_for(f"Number({status}.frames) >= 3 && Number({status}.changes) >= 1 && "
-                                 f"{status}.track === '1' && {status}.cars === '1'", timeout=30), \
-                page.evaluate(f"JSON.stringify({status})")
-        stdout, stderr = evaluating.communicate(timeout=120)
-    finally:
-        if evaluating.poll() is None:
-            evaluating.kill()
+    done = run_watched([*RACER, "evaluate", str(runs[0]), "--laps", "1", "--monitor", str(port),
+                        "--real-time-factor", "2", "--out", str(out)], port, page_timeout=30, run_timeout=120)
     wall = time.monotonic() - started
-    assert evaluating.returncode == 0, stderr
+    assert done.returncode == 0, done.stderr
     lap = json.loads((out / "evaluation.json").read_text())["laps"][0]
     assert lap["completed"] and wall >= lap["lap_time_s"] / 2  # not faster than twice real time

@@ -18,7 +18,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 pytest.importorskip("deepracer_interfaces_pkg")
 
-from conftest import LAPPING_ACTIONS, needs_chromium, wait_for_page  # noqa: E402
+from conftest import LAPPING_ACTIONS, needs_chromium, run_watched  # noqa: E402
 from deepracer_interfaces_pkg.msg import ServoCtrlMsg  # noqa: E402
 from ros_helpers import Probe, stop  # noqa: E402
 
@@ -147,28 +147,15 @@ def test_racer_drive_laps_the_simulated_car_with_the_same_model_records_it_and_s
     import numpy as np
     from rosbags.highlevel import AnyReader
 
-    from racer_agent import browser
     from racer_agent.monitor import free_port_pair
     from racer_core.builtin_tracks import load
     from racer_sim.drive import LapCounter
 
     recording, port = tmp_path / "drive.mcap", free_port_pair()
-    driving = subprocess.Popen([str(BIN / "racer"), "drive", str(model_dir.parent), "--laps", "1", "--minutes", "3",
-                                "--record", str(recording), "--monitor", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_page(f"http://127.0.0.1:{port + 1}/", driving, 60)
-        with browser.HeadlessChromium() as page:
-            page.open(f"http://127.0.0.1:{port + 1}/")
-            status = "document.getElementById('status').dataset"
-            assert page.wait_for(f"Number({status}.frames) >= 3 && Number({status}.changes) >= 1 && "
-                                 f"{status}.track === '1' && {status}.cars === '1'", timeout=60), \
-                page.evaluate(f"JSON.stringify({status})")
-        stdout, stderr = driving.communicate(timeout=240)
-    finally:
-        if driving.poll() is None:
-            driving.kill()
-    assert driving.returncode == 0, stdout + stderr
+    done = run_watched([str(BIN / "racer"), "drive", str(model_dir.parent), "--laps", "1", "--minutes", "3",
+                        "--record", str(recording), "--monitor", str(port)], port)
+    stdout = done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
     assert "lap 1: " in stdout and "driving" in stdout and "live view at" in stdout
     printed = float(stdout.split("lap 1: ")[1].split(" s")[0])
     got: dict[str, list] = {}
