@@ -2,8 +2,10 @@
 world (sim:=gazebo, bridged by ros_gz_bridge) in real time, and the inference node; rviz optional.
 Both simulators publish /clock, so rviz and the inference node run on sim time.
 
-ros2 launch racer_sim drive.launch.py model_dir:=runs/<run>/model track:=circuit rviz:=true
+ros2 launch racer_sim drive.launch.py model_dir:=runs/<run>/model track:=circuit rviz:=true [record:=drive.mcap]
 """
+
+from pathlib import Path
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
@@ -17,6 +19,7 @@ ARGUMENTS = [
     ("track", "circuit", "built-in track name or DeepRacer route file (.npy)"),
     ("sim", "embedded", "embedded: racer_sim_node; gazebo: the Gazebo world"),
     ("rviz", "false", "start rviz2 with racer's display config"),
+    ("record", "", "MCAP file of the car's topics (racer_recorder_node); empty: no recording"),
 ]
 
 
@@ -33,6 +36,10 @@ def nodes(context, *_args, **_kwargs) -> list:
     actions.append(Node(package="racer_inference", executable="racer_inference_node", name="racer_inference",
                         output="screen",
                         parameters=[{"model_dir": typed("model_dir", str), "use_sim_time": True}]))
+    record = LaunchConfiguration("record").perform(context)
+    if record:  # what ros2 bag record would write, where there is no ros2 bag (rclpy from PyPI)
+        actions.append(Node(package="racer_sim", executable="racer_recorder_node", name="racer_recorder",
+                            output="screen", parameters=[{"path": str(Path(record).resolve()), "use_sim_time": True}]))
     if flag(context, "rviz"):
         actions += rviz(context, use_sim_time=True, required=False)
     return actions

@@ -141,7 +141,7 @@ def test_drive_launch_drives_the_simulated_car(trained, workspace_env, tmp_path)
     run_dir, _ = trained
     process = subprocess.Popen(
         ["bash", str(ROOT / "scripts" / "ros2_launch.sh"), "racer_sim", "drive.launch.py",
-         f"model_dir:={run_dir / 'model'}", "track:=oval"],
+         f"model_dir:={run_dir / 'model'}", "track:=oval", f"record:={tmp_path / 'drive.mcap'}"],
         env=workspace_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
     probe = Probe()
@@ -169,6 +169,11 @@ def test_drive_launch_drives_the_simulated_car(trained, workspace_env, tmp_path)
     assert driving, output
     assert process.returncode == 0, output
     assert_no_deprecation(output)
+    from rosbags.highlevel import AnyReader  # record:= started the install space's racer_recorder_node
+
+    with AnyReader([tmp_path / "drive.mcap"]) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+    assert counts.get("/odom", 0) > 5 and counts.get("/cmd_drive", 0) > 5 and counts.get("/track/markers") == 1, counts
 
 
 def test_launch_reports_a_missing_package_or_file(workspace_env, tmp_path):
