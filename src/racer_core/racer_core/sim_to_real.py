@@ -110,7 +110,8 @@ def stock_command(commands: np.ndarray, max_steering_deg: float, max_speed: floa
     return out
 
 
-ACTUATION_ERROR = {"steering_offset_deg": 2.0, "steering_gain": 0.1, "speed_gain": 0.1}  # evaluate --actuation-error
+# `racer evaluate --actuation-error`: randomize's bounds
+ACTUATION_ERROR = {k: getattr(RANDOMIZED, k) for k in ("steering_offset_deg", "steering_gain", "speed_gain")}
 
 
 def for_evaluation(latency: int = 0, actuation_error: bool = False, stock_mapping: dict | None = None) -> dict:
