@@ -107,7 +107,8 @@ def test_bench_sim2real_trains_both_and_judges_each_under_every_condition():
     assert set(out["models"]) == {"trained_without", "trained_with"}
     for rows in out["models"].values():
         assert set(rows) == set(bench.CONDITIONS)
-        assert all(row["laps"] == 1 and 0 <= row["completed_laps"] <= 1 for row in rows.values())
+        assert all(row["laps"] == 1 and 0 <= row["completed_without_resets"] <= row["completed_laps"] <= 1
+                   for row in rows.values())
     assert out["trained_with"]["observation_delay"] == [0, 2]
 
 

@@ -341,14 +341,17 @@ def _bench_scale(args) -> int:
 def _bench_sim2real(args) -> int:
     from racer_agent.bench import sim_to_real as bench
 
-    result = bench.run(track=args.track, minutes=args.minutes, seed=args.seed, steps=args.steps)
+    result = bench.run(track=args.track, minutes=args.minutes, seed=args.seed, steps=args.steps,
+                       latency=tuple(args.trained_latency))
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{result['track']}, seed {result['seed']}: laps completed / off-tracks / lap over reference")
+    print(f"{result['track']}, seed {result['seed']}: laps completed (with resets, without) / off-tracks / "
+          "lap over reference")
     for model, rows in result["models"].items():
         for condition, row in rows.items():
-            print(f"  {model:16s} {condition:30s} {row['completed_laps']}/{row['laps']}  {row['off_track']}  "
+            print(f"  {model:16s} {condition:30s} {row['completed_laps']}/{row['laps']} "
+                  f"{row['completed_without_resets']}/{row['laps']}  {row['off_track']}  "
                   f"{row['lap_time_over_reference']}")
     return 0
 
@@ -585,6 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
     s2r.add_argument("--minutes", type=float, default=10.0, help="each training's budget")
     s2r.add_argument("--steps", type=int, help="each training's samples instead of minutes")
     s2r.add_argument("--seed", type=int, default=0)
+    s2r.add_argument("--trained-latency", type=int, nargs=2, default=[0, 2], metavar=("LOW", "HIGH"),
+                     help="periods the trained-with model's pictures are old, drawn per episode (default 0 2)")
     s2r.set_defaults(func=_bench_sim2real)
     gen = bench.add_parser("generalize", help="train on a few DeepRacer routes, lap the unseen ones")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
