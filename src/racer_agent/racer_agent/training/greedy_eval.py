@@ -85,15 +85,18 @@ class GreedyEvaluation:
 
     @classmethod
     def for_config(cls, config) -> GreedyEvaluation:
-        """The evaluation of a TrainConfig's run: its tracks, laps, direction and task."""
-        return cls(config.tracks, config.eval_laps, config.direction, **config.race_options())
+        """The evaluation of a TrainConfig's run: its tracks, laps, direction and task. A run given
+        `sim_to_real` effects explicitly trains for a real car's latency and calibration: its best
+        checkpoint and early stop are judged under them too (randomize's defaults stay out of it)."""
+        return cls(config.tracks, config.eval_laps, config.direction, **config.race_options(),
+                   sim_to_real=config.sim_to_real or {})
 
     def run(self, policy: Policy, state: EvalState, samples: int, wall_s: float) -> Verdict:
         laps: list[tuple[str, LapResult]] = []
         ratios = []
         for (race, reverse), reference in zip(self.judged, self.references, strict=True):
-            if race.objects:
-                race.seed(EVAL_SEED)  # randomised objects: every evaluation meets the same layouts
+            if race.objects or race.delays is not None:
+                race.seed(EVAL_SEED)  # randomised objects or latency: every evaluation meets the same draws
             track_laps = spread_laps(race, policy, reverse)
             laps += [(race.track.name + (" reversed" if reverse else ""), lap) for lap in track_laps]
             ratios += [lap.lap_time_s / reference for lap in track_laps if lap.completed]
