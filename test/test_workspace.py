@@ -158,6 +158,8 @@ def test_drive_launch_drives_the_simulated_car(trained, workspace_env, tmp_path)
 
         driving = probe.spin_until(
             lambda: any(m.drive.speed > 0 for m in probe.got["cmd_drive"]) and moved() > 0.5, timeout=60)
+        seen = len(probe.got["cmd_drive"])  # a few seconds more: the recorder (record:=) may have started later
+        probe.spin_until(lambda: len(probe.got["cmd_drive"]) >= seen + 60, timeout=20)
     finally:
         probe.close()
         os.killpg(process.pid, signal.SIGINT)
