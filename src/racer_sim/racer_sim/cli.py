@@ -199,7 +199,7 @@ def _sim(args) -> int:
             return nodes.run(command)
         from racer_sim.live_view import watch_node
 
-        return watch_node(nodes.start(command), args.monitor, args.track, args.namespace)
+        return watch_node(nodes, command, args.monitor, args.track, args.namespace)
 
 
 def _evaluate(args) -> int:

@@ -7,9 +7,6 @@ someone listens) and hands them to racer_agent's Monitor, as the trainer does wi
 
 from __future__ import annotations
 
-import signal
-import subprocess
-
 import numpy as np
 import yaml
 from rclpy.node import Node
@@ -19,6 +16,7 @@ from visualization_msgs.msg import Marker
 from racer_agent.monitor import Monitor
 from racer_core.builtin_tracks import load as load_track
 from racer_inference.messages import quaternion_yaw
+from racer_sim.node_processes import NodeProcesses
 from racer_sim.resources import share_file
 
 CHANNELS = {"mono8": 1, "rgb8": 3}
@@ -54,9 +52,10 @@ class RosLiveView:
             self.monitor.cars(self.frame[None], self.state)
 
 
-def watch_node(process: subprocess.Popen, address: str, track: str | None, namespace: str = "") -> int:
-    """`racer sim --monitor`: the simulator node `process` (on `track`, else sim.yaml's) shown live
-    until it ends; Ctrl-C and SIGTERM are passed on to it, as `NodeProcesses.run` does."""
+def watch_node(nodes: NodeProcesses, command: list[str], address: str, track: str | None,
+               namespace: str = "") -> int:
+    """`racer sim --monitor`: the simulator node `command` (on `track`, else sim.yaml's) run in the
+    foreground by `nodes`, shown live while it runs."""
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
@@ -67,9 +66,6 @@ def watch_node(process: subprocess.Popen, address: str, track: str | None, names
         params = yaml.safe_load(share_file("racer_sim", "config", "sim.yaml").read_text())
         track = params["/**"]["ros__parameters"]["track"]
     live = open_monitor(address, load_track(track))
-    stopping: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: stopping.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
     context = Context()
     rclpy.init(context=context, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     node = Node("racer_live_view", namespace=namespace, context=context, start_parameter_services=False)
@@ -77,15 +73,9 @@ def watch_node(process: subprocess.Popen, address: str, track: str | None, names
     executor.add_node(node)
     RosLiveView(node, live)
     try:
-        while process.poll() is None:
-            if stopping and process.poll() is None:
-                process.send_signal(stopping.pop())
-            executor.spin_once(timeout_sec=0.1)
-        return process.returncode
+        return nodes.run(command, tick=lambda: executor.spin_once(timeout_sec=0.1))
     finally:
         executor.shutdown(timeout_sec=0)
         node.destroy_node()
         rclpy.try_shutdown(context=context)
         live.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

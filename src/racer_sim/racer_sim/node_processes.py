@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from racer_inference.messages import default_namespaces
@@ -103,9 +104,10 @@ class NodeProcesses:
         self.processes.append(process)
         return process
 
-    def run(self, cmd: list[str]) -> int:
+    def run(self, cmd: list[str], tick: Callable[[], None] | None = None) -> int:
         """Run a foreground node to its end. SIGINT / SIGTERM are passed on to it and it is waited for,
-        so a trainer gets to save its checkpoint."""
+        so a trainer gets to save its checkpoint. `tick`, if given, is called while waiting (a
+        listener's spin, which must return within a fraction of a second)."""
         process = subprocess.Popen(cmd, start_new_session=True)
 
         def forward(signum, _frame):
@@ -114,6 +116,8 @@ class NodeProcesses:
 
         previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
+            while tick is not None and process.poll() is None:
+                tick()
             return process.wait()
         finally:
             for sig, handler in previous.items():
