@@ -14,8 +14,8 @@ def summary(completed: int, laps: int, progress: float, mean_lap: float | None) 
 
 def record(state: EvalState, completed: int, progress: float, ratio: float, samples: int = 1000) -> bool:
     lap = 5.0 * ratio if completed else None
-    return GreedyEvaluation._record(state, summary(completed, 3, progress, lap), ratio if completed else math.inf,
-                                    samples, samples / 1000)
+    return GreedyEvaluation._record(state, summary(completed, 3, round(progress, 2), lap), progress,
+                                    ratio if completed else math.inf, samples, samples / 1000, 3)
 
 
 def test_patience_grows_with_the_gap_to_the_reference():
@@ -70,3 +70,28 @@ def test_laps_are_measured_against_each_tracks_reference(tracks):
     verdict = evaluation.run(centre_follower, EvalState(), 100, 1.0)
     assert [name for name, _ in verdict.laps] == [t for t in tracks for _ in range(2)]
     assert verdict.summary["completed_laps"] == 0 and verdict.summary["lap_time_over_reference"] is None
+
+
+def test_a_crash_late_in_one_of_many_laps_is_not_rounded_away():
+    s = EvalState()
+    assert record(s, 3, 1.0, 1.5)
+    assert not record(s, 2, 0.996, 1.3)  # faster laps, but one of them ended in a crash at 99 %
+
+
+def test_races_with_objects_are_judged_on_the_consoles_consecutive_laps():
+    from racer_agent.training import config
+
+    assert config.load().eval_consecutive == 1
+    assert config.load(race={"race_type": "head_to_bot"}).eval_consecutive == config.CONSOLE_LAPS
+    assert config.load(race={"race_type": "head_to_bot"}, eval_consecutive=2).eval_consecutive == 2
+    with pytest.raises(config.ConfigError, match="eval_consecutive"):
+        config.load(eval_consecutive=0)
+
+
+def test_laps_a_car_never_reached_count_as_no_progress():
+    evaluation = GreedyEvaluation(["oval"], 2, consecutive=2)
+    state = EvalState()
+    verdict = evaluation.run(lambda frames: np.full(len(frames), 2), state, 100, 1.0)  # off in the first lap
+    assert evaluation.laps_judged == 4 and len(verdict.laps) == 2
+    driven = [lap.progress for _, lap in verdict.laps]
+    assert min(driven) > 0 and state.best_eval_progress == pytest.approx(sum(driven) / 4)

@@ -446,7 +446,7 @@ def test_bench_learn_judges_a_race_the_console_way_and_on_unseen_layouts(monkeyp
     assert 0 <= row["unseen_layout_completed"] <= learn.UNSEEN_LAPS
     assert oval["object_avoidance"]["unseen_layout_completion"] == round(row["unseen_layout_completed"]
                                                                          / learn.UNSEEN_LAPS, 3)
-    clean = row["consecutive_laps"] == learn.CONSECUTIVE and not row["consecutive_crashes"] \
+    clean = row["consecutive_laps"] == learn.CONSOLE_LAPS and not row["consecutive_crashes"] \
         and not row["consecutive_off_track"]
     assert oval["object_avoidance"]["every_seed_consecutive_clean"] == clean
     assert len(row["consecutive_lap_times_s"]) == row["consecutive_laps"]

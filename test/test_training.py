@@ -237,7 +237,7 @@ def test_clone_starts_from_the_parents_best_model_on_a_new_reward(tmp_path):
     assert clone.progress.speed_cap == best["progress"]["speed_cap"] and clone.progress.samples == 0
     # it drives as the parent's best evaluation did, before any training of its own
     verdict = clone.evaluation.run(TorchPolicy(clone.model, clone.metadata), EvalState(), 0, 0.0)
-    assert verdict.summary["mean_progress"] == best["progress"]["eval"]["best_eval_progress"]
+    assert verdict.summary["mean_progress"] == round(best["progress"]["eval"]["best_eval_progress"], 2)
     recorded = json.loads((tmp_path / "clone" / "config.json").read_text())
     assert recorded["clone"] == str(parent.resolve()) and recorded["track"] == "oval"
     assert (tmp_path / "clone" / "reward_function.py").read_text() == reward.read_text()

@@ -5,7 +5,8 @@ the same process, for any browser with nothing installed.
 Channels: `/camera` (foxglove.CompressedImage, JPEG of the chosen car's camera), and JSON channels
 the page reads: `/racer/camera` (the same JPEG, base64), `/racer/cars` (every car's pose),
 `/racer/track` (borders and centre line, repeated so a late client gets it), `/racer/episodes`
-(each finished episode) and `/racer/curves` (each iteration's row of iterations.csv).
+(the episodes finished since the last message, as `rows`, at most FRAME_HZ times a second) and
+`/racer/curves` (each iteration's row of iterations.csv).
 
 The server runs in foxglove-sdk's own threads; a client that disconnects or sends garbage is its
 business, never the run's. Pictures and poses go out at most FRAME_HZ times a second and each only
@@ -85,6 +86,7 @@ class Monitor:
         self._track: dict | None = None
         self._shown: Track | None = None
         self._next_frame = self._next_track = 0.0
+        self._episodes: list[dict] = []  # finished since the last message, sent with the next frame
         if track is not None:
             self.show_track(track)
 
@@ -112,6 +114,7 @@ class Monitor:
         if now < self._next_frame:
             return
         self._next_frame = now + 1.0 / FRAME_HZ
+        self._send_episodes()
         if self._track is not None and now >= self._next_track and self._json["track"].has_sinks():
             self._next_track = now + TRACK_EVERY_S
             self._json["track"].log(self._track)
@@ -127,15 +130,25 @@ class Monitor:
                 self._log_image(data)
 
     def episode(self, row: dict) -> None:
-        self._json["episodes"].log(_plain(row))
+        if self._json["episodes"].has_sinks():
+            self._episodes.append(_plain(row))
 
     def iteration(self, row: dict) -> None:
+        self._send_episodes()
         self._json["curves"].log(_plain(row))
 
     def close(self) -> None:
+        self._send_episodes()
         self.page.shutdown()
         self.page.server_close()
         self.server.stop()
+
+    def _send_episodes(self) -> None:
+        """One message for all the episodes that finished since the last: an iteration ends dozens at
+        once, and a message each made the browser beside the run do as much work, each."""
+        if self._episodes:
+            self._json["episodes"].log({"rows": self._episodes})
+            self._episodes = []
 
     def _log_image(self, data: bytes) -> None:
         from foxglove.messages import CompressedImage

@@ -10,7 +10,7 @@ then medians, where a seed that never lapped counts as infinitely slow.
 
 With `race` (object avoidance, head-to-bot) every seed trains twice, in that race and in a time
 trial, in the same run (the peer is the time trial). The race's model is then also judged the way
-the console's evaluation drives: `CONSECUTIVE` laps in one run from the start line with no
+the console's evaluation drives: `CONSOLE_LAPS` laps in one run from the start line with no
 penalties (a crash or off-track ends it); with randomised obstacles, besides, `UNSEEN_LAPS` single
 laps each on a layout drawn from seeds training never used.
 """
@@ -22,12 +22,12 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from racer_agent.env.episode import CONSOLE_LAPS
 from racer_agent.evaluation.policy import TorchPolicy
 from racer_agent.training import config as train_config
 from racer_agent.training.greedy_eval import EvalState, GreedyEvaluation
 from racer_agent.training.trainer import Trainer
 
-CONSECUTIVE = 3  # laps of the console-style run from the start line
 UNSEEN_LAPS = 30  # single laps on unseen random layouts
 UNSEEN_SEED = 1_000_000  # layouts from here on: no training or evaluation seed reaches them
 
@@ -55,7 +55,7 @@ def _race_laps(cfg: train_config.TrainConfig, policy: TorchPolicy) -> dict:
     options = {**cfg.race_options(), "start": "start_line"}
     race = Race(RaceConfig(track=cfg.tracks[0], **options))
     race.seed(0)
-    laps, _ = drive_laps(race, policy, [0.0], consecutive=CONSECUTIVE)
+    laps, _ = drive_laps(race, policy, [0.0], consecutive=CONSOLE_LAPS)
     out = {"consecutive_laps": sum(lap.completed for lap in laps),
            "consecutive_crashes": sum(lap.crashed for lap in laps),
            "consecutive_off_track": sum(lap.off_track for lap in laps),
@@ -142,7 +142,7 @@ def _median(runs: list[dict]) -> dict:
     extra = {}
     if "consecutive_laps" in runs[0]:
         extra["every_seed_consecutive_clean"] = all(
-            r["consecutive_laps"] == CONSECUTIVE and not r["consecutive_crashes"] and not r["consecutive_off_track"]
+            r["consecutive_laps"] == CONSOLE_LAPS and not r["consecutive_crashes"] and not r["consecutive_off_track"]
             for r in runs)
     if "unseen_layout_laps" in runs[0]:
         extra["unseen_layout_completion"] = round(sum(r["unseen_layout_completed"] for r in runs)

@@ -22,6 +22,7 @@ PREPARE = "prepare"
 
 # Which way round a run's cars drive: alternate turns each car round every episode.
 DIRECTIONS = ("forward", "reverse", "alternate")
+CONSOLE_LAPS = 3  # the DeepRacer console's evaluation: laps in one run from the start line
 
 
 def evaluated_reversals(direction: str) -> tuple[bool, ...]:

@@ -169,11 +169,12 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
     return [lap for car_laps in done for lap in car_laps], top_down
 
 
-def spread_laps(race: Race, policy: Policy, reverse: bool = False) -> list[LapResult]:
-    """One greedy lap per car from evenly spaced starts, each ending at its first mistake: the check
-    run during training and by the learning benchmark (a lap from every part of the track)."""
+def spread_laps(race: Race, policy: Policy, reverse: bool = False, consecutive: int = 1) -> list[LapResult]:
+    """Greedy laps from evenly spaced starts, one car each, each car's run ending at its first
+    mistake: the check run during training and by the learning benchmark (a lap from every part of
+    the track)."""
     n = race.num_cars
-    return drive_laps(race, policy, [i / n for i in range(n)], reverse=reverse)[0]
+    return drive_laps(race, policy, [i / n for i in range(n)], reverse=reverse, consecutive=consecutive)[0]
 
 
 def summarise(laps: list[LapResult], reference=None) -> dict:

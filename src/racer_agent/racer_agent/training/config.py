@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from racer_agent.env.episode import DIRECTIONS
+from racer_agent.env.episode import CONSOLE_LAPS, DIRECTIONS
 from racer_agent.training.architectures import ARCHITECTURES
 from racer_core.objects import DRFC_NAMES, ObjectsError, RaceObjects
 from racer_core.sim_to_real import SimToReal, SimToRealError
@@ -89,6 +89,9 @@ class TrainConfig:
     lr_decay_samples: int | None = None  # lr falls linearly to a tenth of itself by this many samples; None: constant
     eval_every_samples: int = 20_000  # samples between greedy evaluations (counted, so a run repeats)
     eval_laps: int = 3  # cars evaluated at once, from evenly spaced starts
+    # laps each of them drives in one run; None: 1 in a time trial, CONSOLE_LAPS in a race with objects,
+    # where a model that drove every single lap still left the road on its second lap past the bots
+    eval_consecutive: int | None = None
     patience_evals: int = 6  # early stop at the reference lap; the window grows with the gap (trainer.patience)
     minutes: float = 10.0  # wall-clock budget
     steps: int | None = None  # environment-step (sample) budget
@@ -106,8 +109,8 @@ class TrainConfig:
         self.hyperparameters.check()
         if self.network not in ARCHITECTURES:
             raise ConfigError(f"network must be one of {sorted(ARCHITECTURES)}, got {self.network!r}")
-        if self.num_cars < 1 or self.eval_laps < 1:
-            raise ConfigError("num_cars and eval_laps must be at least 1")
+        if min(self.num_cars, self.eval_laps, 1 if self.eval_consecutive is None else self.eval_consecutive) < 1:
+            raise ConfigError("num_cars, eval_laps and eval_consecutive must be at least 1")
         if not self.tracks or not all(isinstance(t, str) and t for t in self.tracks):
             raise ConfigError(f"track must be a track name or a list of them, got {self.track!r}")
         if self.num_cars < len(self.tracks):
@@ -133,6 +136,8 @@ class TrainConfig:
             objects = RaceObjects.from_dict(self.race)
             objects.check()
             self.race = objects.to_dict()  # one spelling and type per key, as a run records it
+            if self.eval_consecutive is None:  # resolved here, so a run records what it was judged by
+                self.eval_consecutive = CONSOLE_LAPS if objects.any else 1
         except ObjectsError as exc:
             raise ConfigError(f"race: {exc}") from exc
         if objects.any and self.sim == "ros":  # the node lays out its own objects; the learner cannot move them

@@ -73,23 +73,27 @@ EVAL_SEED = 12345  # the layouts randomised objects take in every greedy evaluat
 
 
 class GreedyEvaluation:
-    """`laps_per_track` greedy laps from evenly spaced starts on each track, one lap each, ending at
-    the first mistake, in the direction the run trains in (both ways round for alternate): the best
-    checkpoint is the one that drives the run's own task best."""
+    """`laps_per_track` greedy cars from evenly spaced starts on each track, each driving
+    `consecutive` laps in one run that ends at its first mistake, in the direction the run trains in
+    (both ways round for alternate): the best checkpoint is the one that drives the run's own task
+    best. A lap a car never reached (its run ended before) counts as no progress."""
 
-    def __init__(self, tracks: list, laps_per_track: int, direction: str = "forward", **race: object):
+    def __init__(self, tracks: list, laps_per_track: int, direction: str = "forward", consecutive: int = 1,
+                 **race: object):
         self.races = [Race(RaceConfig(track=t, start="start_line", **race), num_cars=laps_per_track)
                       for t in tracks]
+        self.consecutive = consecutive
         self.judged = [(r, reverse) for r in self.races for reverse in evaluated_reversals(direction)]
         self.references = [reference_time(r, reverse) for r, reverse in self.judged]
+        self.laps_judged = len(self.judged) * laps_per_track * consecutive
 
     @classmethod
     def for_config(cls, config) -> GreedyEvaluation:
         """The evaluation of a TrainConfig's run: its tracks, laps, direction and task. A run given
         `sim_to_real` effects explicitly trains for a real car's latency and calibration: its best
         checkpoint and early stop are judged under them too (randomize's defaults stay out of it)."""
-        return cls(config.tracks, config.eval_laps, config.direction, **config.race_options(),
-                   sim_to_real=config.sim_to_real or {})
+        return cls(config.tracks, config.eval_laps, config.direction, config.eval_consecutive or 1,
+                   **config.race_options(), sim_to_real=config.sim_to_real or {})
 
     def run(self, policy: Policy, state: EvalState, samples: int, wall_s: float) -> Verdict:
         laps: list[tuple[str, LapResult]] = []
@@ -97,22 +101,24 @@ class GreedyEvaluation:
         for (race, reverse), reference in zip(self.judged, self.references, strict=True):
             if race.objects or race.delays is not None:
                 race.seed(EVAL_SEED)  # randomised objects or latency: every evaluation meets the same draws
-            track_laps = spread_laps(race, policy, reverse)
+            track_laps = spread_laps(race, policy, reverse, self.consecutive)
             laps += [(race.track.name + (" reversed" if reverse else ""), lap) for lap in track_laps]
             ratios += [lap.lap_time_s / reference for lap in track_laps if lap.completed]
         summary = summarise([lap for _, lap in laps])
         ratio = float(np.mean(ratios)) if ratios else math.inf
         summary["lap_time_over_reference"] = round(ratio, 4) if ratios else None
-        return Verdict(summary, laps, self._record(state, summary, ratio, samples, wall_s))
+        progress = float(sum(lap.progress for _, lap in laps)) / self.laps_judged  # unrounded: a mistake in 9 laps shows
+        return Verdict(summary, laps, self._record(state, summary, progress, ratio, samples, wall_s, self.laps_judged))
 
     @staticmethod
-    def _record(s: EvalState, summary: dict, ratio: float, samples: int, wall_s: float) -> bool:
+    def _record(s: EvalState, summary: dict, progress: float, ratio: float, samples: int, wall_s: float,
+                laps_judged: int) -> bool:
         s.evaluations += 1
-        completed, progress = summary["completed_laps"], summary["mean_progress"]
+        completed = summary["completed_laps"]
         if completed:
             s.first_lap_samples = min(s.first_lap_samples, samples)
             s.first_lap_wall_s = min(s.first_lap_wall_s, wall_s)
-        all_done = completed == len(summary["laps"])
+        all_done = completed == laps_judged
         if all_done:
             s.all_laps_samples = min(s.all_laps_samples, samples)
             s.all_laps_wall_s = min(s.all_laps_wall_s, wall_s)

@@ -204,7 +204,8 @@ def compare(trials_dir: Path) -> list[dict]:
             continue
         evals = [r for r in read_values(run.iterations_csv) if r["eval_completed"] is not None]
         laps = [r for r in read_values(run.episodes_csv) if r["phase"] == "eval"]
-        eval_laps = int(run.load_config()["eval_laps"]) * len(_tracks(run.load_config()))
+        config = run.load_config()
+        eval_laps = int(config["eval_laps"]) * int(config.get("eval_consecutive") or 1) * len(_tracks(config))
         complete = [r for r in evals if r["eval_completed"] >= eval_laps and r["eval_lap_over_reference"]]
         first = next((r for r in laps if r["status"] == "lap_complete"), None)
         last = evals[-1] if evals else None
