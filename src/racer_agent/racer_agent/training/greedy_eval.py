@@ -107,7 +107,7 @@ class GreedyEvaluation:
         summary = summarise([lap for _, lap in laps])
         ratio = float(np.mean(ratios)) if ratios else math.inf
         summary["lap_time_over_reference"] = round(ratio, 4) if ratios else None
-        progress = float(sum(lap.progress for _, lap in laps)) / self.laps_judged  # unrounded: a mistake in 9 laps shows
+        progress = float(sum(lap.progress for _, lap in laps)) / self.laps_judged  # unrounded: one mistake shows
         return Verdict(summary, laps, self._record(state, summary, progress, ratio, samples, wall_s, self.laps_judged))
 
     @staticmethod
