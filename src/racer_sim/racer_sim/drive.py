@@ -22,6 +22,7 @@ from racer_inference.model import METADATA_FILE, MODEL_FILE
 from racer_sim.node_processes import NodeProcesses, node_command, private_dds, recorder_command
 
 OFF_TRACK = "off_track"
+RECORDER_START_S = 30.0  # a recorder not listening by then has failed
 
 
 class LapCounter:
@@ -77,6 +78,17 @@ def trained_on(run: str | Path) -> tuple[list[str], str]:
     return model_metadata.trained_on(meta, json.loads(config.read_text()) if config.is_file() else None)
 
 
+def _wait_for_subscriber(node, executor, process, topic: str, before: int,
+                         timeout_s: float = RECORDER_START_S) -> None:
+    """Until a node started in `process` subscribes to `topic`: a recorder that starts slowly on a busy
+    machine would otherwise miss the start of the lap it records."""
+    deadline = time.monotonic() + timeout_s
+    while node.count_subscribers(topic) <= before:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the recorder did not start listening within {timeout_s:g} s")
+        executor.spin_once(timeout_sec=0.05)
+
+
 def drive(run: str, track: str | None, laps: int, minutes: float, real_time_factor: float,
           direction: str | None = None, record: str | None = None, monitor: str | None = None) -> int:
     """By default on the model's first trained track, in its trained direction (alternate: forward);
@@ -125,8 +137,10 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
     deadline = time.monotonic() + 60.0 * minutes
     try:
         with NodeProcesses() as nodes:
-            if record:  # first, so it hears the car from its first message
-                nodes.start(recorder_command(record))
+            if record:  # first, and heard on the wire before the car moves, so it has the whole lap
+                listening = node.count_subscribers("odom")
+                recorder = nodes.start(recorder_command(record))
+                _wait_for_subscriber(node, executor, recorder, "odom", listening)
             nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
                                      {"track": track, "lockstep": False, "real_time_factor": real_time_factor,
                                       "reverse": reverse}))
