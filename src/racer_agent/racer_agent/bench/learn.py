@@ -114,7 +114,7 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
         for track in tracks:
             cfg = train_config.load(track=track)
             evaluation = GreedyEvaluation.for_config(cfg)
-            reference = evaluation.references[0]
+            reference, _ = evaluation.references[0]  # the standing lap
             runs: dict[str, list[dict]] = {"racer": [], **{name: [] for name in peers + raced}}
             for seed in range(first_seed, first_seed + seeds):
                 for name in raced:  # the race first, then the time trial beside it

@@ -50,16 +50,20 @@ def patience(base_evals: int, lap_over_reference: float) -> int:
     return math.ceil(round(base_evals * (1.0 + PATIENCE_PER_GAP * gap), 6))  # 1.1 - 1.0 is not quite 0.1
 
 
-def reference_time(race: Race, reverse: bool = False) -> float:
-    """The standing reference lap (of the track the other way round with `reverse`); without one (a
-    bound that cannot be solved), the centre line at top speed, which no driver beats either."""
+def reference_times(race: Race, reverse: bool = False, flying: bool = False) -> tuple[float, float]:
+    """The standing and (with `flying`, else NaN) flying reference laps, of the track the other way
+    round with `reverse`: a lap of a consecutive run starts at speed and is measured against the
+    flying bound, as `summarise` does. Without a solvable bound, the centre line at top speed for
+    both, which no driver beats either."""
     try:
-        return reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed,
-                             flying=False).time_s
+        lap = reference_lap(race.track.reversed() if reverse else race.track, race.actions.max_speed,
+                            flying=flying)
+        return lap.time_s, lap.flying_time_s
     except ReferenceLapError as exc:
         print(f"racer: warning: no reference lap for {race.track.name} ({exc}); laps are measured against "
               "the centre line at top speed", file=sys.stderr)
-        return race.track.length / race.actions.max_speed
+        centre = race.track.length / race.actions.max_speed
+        return centre, centre
 
 
 @dataclass
@@ -84,7 +88,7 @@ class GreedyEvaluation:
                       for t in tracks]
         self.consecutive = consecutive
         self.judged = [(r, reverse) for r in self.races for reverse in evaluated_reversals(direction)]
-        self.references = [reference_time(r, reverse) for r, reverse in self.judged]
+        self.references = [reference_times(r, reverse, flying=consecutive > 1) for r, reverse in self.judged]
         self.laps_judged = len(self.judged) * laps_per_track * consecutive
 
     @classmethod
@@ -98,16 +102,16 @@ class GreedyEvaluation:
     def run(self, policy: Policy, state: EvalState, samples: int, wall_s: float) -> Verdict:
         laps: list[tuple[str, LapResult]] = []
         ratios = []
-        for (race, reverse), reference in zip(self.judged, self.references, strict=True):
+        for (race, reverse), (standing, flying) in zip(self.judged, self.references, strict=True):
             if race.objects or race.delays is not None:
                 race.seed(EVAL_SEED)  # randomised objects or latency: every evaluation meets the same draws
             track_laps = spread_laps(race, policy, reverse, self.consecutive)
             laps += [(race.track.name + (" reversed" if reverse else ""), lap) for lap in track_laps]
-            ratios += [lap.lap_time_s / reference for lap in track_laps if lap.completed]
+            ratios += [lap.lap_time_s / (flying if lap.flying else standing) for lap in track_laps if lap.completed]
         summary = summarise([lap for _, lap in laps])
         ratio = float(np.mean(ratios)) if ratios else math.inf
         summary["lap_time_over_reference"] = round(ratio, 4) if ratios else None
-        progress = float(sum(lap.progress for _, lap in laps)) / self.laps_judged  # unrounded: one mistake shows
+        progress = float(sum(lap.progress for _, lap in laps)) / self.laps_judged  # laps never reached add 0
         return Verdict(summary, laps, self._record(state, summary, progress, ratio, samples, wall_s, self.laps_judged))
 
     @staticmethod
