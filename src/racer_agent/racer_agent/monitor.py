@@ -5,13 +5,13 @@ the same process, for any browser with nothing installed.
 Channels: `/camera` (foxglove.CompressedImage, JPEG of the chosen car's camera), and JSON channels
 the page reads: `/racer/camera` (the same JPEG, base64), `/racer/cars` (every car's pose),
 `/racer/track` (borders and centre line, repeated so a late client gets it), `/racer/episodes`
-(the episodes finished since the last message, as `rows`, at most FRAME_HZ times a second) and
+(the episodes finished since the last message, as `rows`, with the next picture) and
 `/racer/curves` (each iteration's row of iterations.csv).
 
 The server runs in foxglove-sdk's own threads; a client that disconnects or sends garbage is its
-business, never the run's. Pictures and poses go out at most FRAME_HZ times a second and each only
-while a client subscribes to it, so a run nobody watches pays a clock read a step and, FRAME_HZ
-times a second, one gathering of the cars' poses.
+business, never the run's. Pictures and poses go out at most `hz` times a second and each only
+while a client subscribes to it, so a run nobody watches pays a clock read a step and, `hz` times
+a second, one gathering of the cars' poses.
 """
 
 from __future__ import annotations
@@ -29,15 +29,17 @@ import numpy as np
 
 from racer_core.track import Track
 
-FRAME_HZ = 10.0
+FRAME_HZ = 10.0  # driving watched in real time (evaluate, drive, the sim node)
+TRAINING_HZ = 2.0  # training: its simulator runs tens of times faster than real time, so its pictures
+# are snapshots either way, and each one costs a viewer on the training's own cores (measured, docs/analysis.md)
 TRACK_EVERY_S = 2.0
 PAGE = Path(__file__).with_name("monitor_page.html")
 DEFAULT_ADDRESS = "127.0.0.1:8765"
 
 
-def open_monitor(address: str, track: Track | None = None) -> Monitor:
+def open_monitor(address: str, track: Track | None = None, hz: float = FRAME_HZ) -> Monitor:
     """The live view at `address`, its addresses printed for the user."""
-    live = Monitor(address, track)
+    live = Monitor(address, track, hz=hz)
     print(f"racer: live view at {live.url} (Foxglove / Lichtblick: ws://{live.host}:{live.port})", flush=True)
     return live
 
@@ -71,14 +73,16 @@ def free_port_pair(host: str = "127.0.0.1") -> int:
 class Monitor:
     """The live view of one run: `cars` every step, `episode` and `iteration` as they happen."""
 
-    def __init__(self, address: str, track: Track | None = None, car: int = 0, name: str = "racer"):
+    def __init__(self, address: str, track: Track | None = None, car: int = 0, name: str = "racer",
+                 hz: float = FRAME_HZ):
         import foxglove
         from foxglove.channels import CompressedImageChannel
 
         self.host, self.port = parse_address(address)
         self.car = car
+        self.hz = hz
         self.server = foxglove.start_server(name=name, host=self.host, port=self.port)
-        self.page = ThreadingHTTPServer((self.host, self.port + 1), functools.partial(_PageHandler, self.port))
+        self.page = ThreadingHTTPServer((self.host, self.port + 1), functools.partial(_PageHandler, self.port, hz))
         threading.Thread(target=self.page.serve_forever, daemon=True, name="racer-monitor-page").start()
         self._image = CompressedImageChannel("/camera")
         self._json = {topic: foxglove.Channel(f"/racer/{topic}") for topic in
@@ -104,16 +108,16 @@ class Monitor:
         return f"http://{self.host}:{self.port + 1}/"
 
     def due(self) -> bool:
-        """Whether the next `cars` would be shown (at most FRAME_HZ times a second): asked first, so
+        """Whether the next `cars` would be shown (at most `hz` times a second): asked first, so
         a step between two pictures costs a clock read and nothing is gathered for it."""
         return time.monotonic() >= self._next_frame
 
     def cars(self, frames: np.ndarray, states: np.ndarray) -> None:
-        """Every car's pose and the chosen car's picture, at most FRAME_HZ times a second."""
+        """Every car's pose and the chosen car's picture, at most `hz` times a second."""
         now = time.monotonic()
         if now < self._next_frame:
             return
-        self._next_frame = now + 1.0 / FRAME_HZ
+        self._next_frame = now + 1.0 / self.hz
         self._send_episodes()
         if self._track is not None and now >= self._next_track and self._json["track"].has_sinks():
             self._next_track = now + TRACK_EVERY_S
@@ -185,17 +189,20 @@ class LiveLaps:
 
 
 class _PageHandler(BaseHTTPRequestHandler):
-    """Serves the page (with the WebSocket's port filled in) at /, nothing else."""
+    """Serves the page at /, nothing else, with the WebSocket's port filled in and the monitor's rate
+    as the page's: it draws no more often than pictures come."""
 
-    def __init__(self, ws_port: int, *args, **kwargs):
+    def __init__(self, ws_port: int, hz: float, *args, **kwargs):
         self.ws_port = ws_port
+        self.draw_ms = round(1000.0 / hz)
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # http.server calls it by this name
         if self.path not in ("/", "/index.html"):
             self.send_error(404)
             return
-        body = PAGE.read_text().replace("__WS_PORT__", str(self.ws_port)).encode()
+        body = PAGE.read_text().replace("__WS_PORT__", str(self.ws_port)).replace("__DRAW_MS__", str(self.draw_ms))
+        body = body.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))

@@ -59,12 +59,12 @@ def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path,
     """The single process with `--monitor` and racer's live page open in headless Chromium
     (None without Debian's chromium)."""
     from racer_agent import browser
-    from racer_agent.monitor import Monitor, free_port_pair
+    from racer_agent.monitor import TRAINING_HZ, Monitor, free_port_pair
     from racer_core.builtin_tracks import load as load_track
 
     if browser.CHROMIUM is None:
         return None
-    monitor = Monitor(f"{LOOPBACK}:{free_port_pair()}", load_track(track))
+    monitor = Monitor(f"{LOOPBACK}:{free_port_pair()}", load_track(track), hz=TRAINING_HZ)
     page = browser.HeadlessChromium()
     try:
         page.open(monitor.url)

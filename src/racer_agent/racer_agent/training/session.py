@@ -23,10 +23,10 @@ def _monitor(address: str | None, cfg):
     """The live view at `address`, its page's address printed (None: no live view)."""
     if not address:
         return None
-    from racer_agent.monitor import open_monitor
+    from racer_agent.monitor import TRAINING_HZ, open_monitor
     from racer_core.builtin_tracks import load as load_track
 
-    return open_monitor(address, load_track(cfg.tracks[0]))
+    return open_monitor(address, load_track(cfg.tracks[0]), hz=TRAINING_HZ)
 
 
 def clone_arguments(parent: Path, config_file, overrides: dict) -> tuple[dict, Path]:
