@@ -167,6 +167,8 @@ def test_bench_scale_measures_every_mode_and_its_ratios(tmp_path):
     for m in modes:  # a sample budget, so a busy machine does the same work; the first iteration is not counted
         assert m["iterations"] >= 2 and 1000 < m["samples"] < 3000 + 2000 and m["seconds"] > 0
         assert m["samples_per_s"] == pytest.approx(m["samples"] / m["seconds"], rel=0.01)
+    for m in (modes[0], modes[4]):  # the costs' modes: two interleaved rounds, the better one kept
+        assert len(m["rounds_samples_per_s"]) == 2 and m["samples_per_s"] == max(m["rounds_samples_per_s"])
     base = modes[0]["samples_per_s"]
     assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
     assert out["simtrace_cost"] == pytest.approx(1 - base / modes[4]["samples_per_s"], abs=1e-3)

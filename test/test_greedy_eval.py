@@ -82,6 +82,22 @@ def test_races_with_objects_are_judged_on_the_consoles_consecutive_laps():
         config.load(eval_consecutive=0)
 
 
+def test_objects_drawn_anew_every_episode_are_judged_on_more_draws():
+    from racer_agent.training import config
+
+    def cars(race: dict, **given) -> int:
+        return config.load(race=race, **given).eval_laps
+
+    assert cars({}) == cars({"race_type": "object_avoidance"}) == config.EVAL_CARS  # the same boxes every episode
+    assert cars({"race_type": "head_to_bot"}) == config.EVAL_CARS  # bots in their lanes, no lane changes
+    drawn = [{"race_type": "object_avoidance", "randomize_obstacle_locations": True},
+             {"race_type": "head_to_bot", "is_lane_change": True},
+             {"race_type": "head_to_bot", "randomize_bot_car_locations": True}]
+    assert [cars(race) for race in drawn] == [config.EVAL_CARS_DRAWN] * 3
+    assert cars({**drawn[0], "object_positions": "0.3,1;0.6,-1"}) == config.EVAL_CARS  # placed by hand: fixed
+    assert cars(drawn[0], eval_laps=2) == 2
+
+
 def test_laps_a_car_never_reached_count_as_no_progress():
     evaluation = GreedyEvaluation(["oval"], 2, consecutive=2)
     state = EvalState()

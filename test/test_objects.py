@@ -439,6 +439,7 @@ def test_bench_learn_judges_a_race_the_console_way_and_on_unseen_layouts(monkeyp
                                                      "randomize_obstacle_locations": True}, time_trial=False)
     assert result["race"] == {"race_type": "object_avoidance", "number_of_obstacles": 2,
                               "randomize_obstacle_locations": True}
+    assert result["race_eval_laps"] == learn.train_config.EVAL_CARS_DRAWN  # a draw per car: 8 layouts a check
     oval = result["tracks"]["oval"]
     assert "racer" not in oval and oval["runs"]["racer"] == []  # the time trial was not asked for
     (row,) = oval["runs"]["object_avoidance"]

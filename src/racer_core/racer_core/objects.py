@@ -123,6 +123,13 @@ class RaceObjects:
     def any(self) -> bool:
         return self.obstacles + self.bots > 0
 
+    @property
+    def drawn(self) -> bool:
+        """Whether every episode draws its objects anew (randomised places, bots' random waits before
+        a lane change), so that one car's run shows one draw of many."""
+        boxes = self.obstacles > 0 and self.randomize_obstacle_locations and not self.positions
+        return boxes or (self.bots > 0 and (self.randomize_bot_car_locations or self.is_lane_change))
+
     def check(self, track_length: float | None = None) -> None:
         """Refuse, with the reason, what cannot be raced (before anything runs)."""
         if self.race_type not in RACE_TYPES:

@@ -107,6 +107,7 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
                     "race": train_config.load(race=race).race if race else {},
                     # how the race's runs were judged while training (racer_settings are the time trial's)
                     "race_eval_consecutive": train_config.load(race=race).eval_consecutive if race else None,
+                    "race_eval_laps": train_config.load(race=race).eval_laps if race else None,
                     "racer_settings": train_config.load().to_dict(), "peer_settings": {}, "tracks": {},
                     "deepracer_console_defaults": vars(Hyperparameters())}
     with tempfile.TemporaryDirectory() as tmp, \
