@@ -19,10 +19,9 @@ from racer_core.builtin_tracks import load as load_track
 from racer_core.simulator import DIST_ALONG, WHEELS_ON, TrackProbe
 from racer_core.track import Track
 from racer_inference.model import METADATA_FILE, MODEL_FILE
-from racer_sim.node_processes import NodeProcesses, node_command, private_dds, recorder_command
+from racer_sim.node_processes import RECORDER_START_S, NodeProcesses, node_command, private_dds, recorder_command
 
 OFF_TRACK = "off_track"
-RECORDER_START_S = 30.0  # a recorder not listening by then has failed
 
 
 class LapCounter:

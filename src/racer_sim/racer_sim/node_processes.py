@@ -12,6 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from racer_inference.messages import default_namespaces
 from racer_sim.resources import share_file
 
 STOP_WAIT_S = 10.0
+RECORDER_START_S = 30.0  # a recorder not listening by then has failed
+RECORDER_READY = "recording "  # the recorder's log line once it has subscribed to every topic
 
 
 def private_dds() -> str:
@@ -68,6 +72,29 @@ def recorder_command(path: str | Path, namespace: str = "") -> list[str]:
     return node_command("racer_recorder_node", "racer_sim", None, {"path": str(Path(path).resolve())}, namespace)
 
 
+def start_recorder(nodes: NodeProcesses, path: str | Path, namespace: str = "",
+                   timeout_s: float = RECORDER_START_S) -> subprocess.Popen:
+    """The recorder node, returned once it has subscribed to every topic, so that a node started
+    after it is recorded from its first message: started side by side on a busy machine, the
+    recorder came up after the simulator and missed its start. Its log goes on to this stderr."""
+    env = {**os.environ, "RCUTILS_LOGGING_BUFFERED_STREAM": "0"}  # each line as it is logged
+    process = nodes.start(recorder_command(path, namespace), stderr=subprocess.PIPE, text=True, env=env)
+    ready = threading.Event()
+
+    def relay() -> None:
+        for line in process.stderr:
+            sys.stderr.write(line)
+            if RECORDER_READY in line:
+                ready.set()
+
+    threading.Thread(target=relay, daemon=True, name="racer-recorder-log").start()
+    deadline = time.monotonic() + timeout_s
+    while not ready.wait(0.1):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the recorder did not start recording within {timeout_s:g} s")
+    return process
+
+
 def start_lockstep_simulators(nodes: NodeProcesses, track: str | None, cars: int) -> None:
     """One lock-step racer_sim_node per car, as train.launch.py starts them; only the first one
     publishes /clock."""
@@ -99,8 +126,8 @@ class NodeProcesses:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self, cmd: list[str]) -> subprocess.Popen:
-        process = subprocess.Popen(cmd, start_new_session=True)
+    def start(self, cmd: list[str], **popen) -> subprocess.Popen:
+        process = subprocess.Popen(cmd, start_new_session=True, **popen)
         self.processes.append(process)
         return process
 
