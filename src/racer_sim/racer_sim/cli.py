@@ -183,7 +183,7 @@ def _train_through_ros(values: dict) -> int:
 
 def _sim(args) -> int:
     """One racer_sim_node in the foreground (free-running unless --lockstep)."""
-    from racer_sim.node_processes import NodeProcesses, node_command, private_dds, start_recorder
+    from racer_sim.node_processes import NodeProcesses, Recorder, node_command, private_dds
 
     print(private_dds(), file=sys.stderr)
     from racer_agent.training.options import RACE_OPTIONS, race_overrides
@@ -194,7 +194,7 @@ def _sim(args) -> int:
     command = node_command("racer_sim_node", "racer_sim", "sim.yaml", overrides, args.namespace)
     with NodeProcesses() as nodes:
         if args.record:  # recording before the simulator starts: its first messages are in the file
-            start_recorder(nodes, args.record, args.namespace)
+            Recorder(nodes, args.record, args.namespace)
         if not args.monitor:
             return nodes.run(command)
         from racer_sim.live_view import watch_node

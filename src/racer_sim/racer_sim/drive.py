@@ -19,7 +19,7 @@ from racer_core.builtin_tracks import load as load_track
 from racer_core.simulator import DIST_ALONG, WHEELS_ON, TrackProbe
 from racer_core.track import Track
 from racer_inference.model import METADATA_FILE, MODEL_FILE
-from racer_sim.node_processes import RECORDER_START_S, NodeProcesses, node_command, private_dds, recorder_command
+from racer_sim.node_processes import NodeProcesses, Recorder, node_command, private_dds
 
 OFF_TRACK = "off_track"
 
@@ -77,17 +77,6 @@ def trained_on(run: str | Path) -> tuple[list[str], str]:
     return model_metadata.trained_on(meta, json.loads(config.read_text()) if config.is_file() else None)
 
 
-def _wait_for_subscriber(node, executor, process, topic: str, before: int,
-                         timeout_s: float = RECORDER_START_S) -> None:
-    """Until a node started in `process` subscribes to `topic`: a recorder that starts slowly on a busy
-    machine would otherwise miss the start of the lap it records."""
-    deadline = time.monotonic() + timeout_s
-    while node.count_subscribers(topic) <= before:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the recorder did not start listening within {timeout_s:g} s")
-        executor.spin_once(timeout_sec=0.05)
-
-
 def drive(run: str, track: str | None, laps: int, minutes: float, real_time_factor: float,
           direction: str | None = None, record: str | None = None, monitor: str | None = None) -> int:
     """By default on the model's first trained track, in its trained direction (alternate: forward);
@@ -136,13 +125,12 @@ def drive(run: str, track: str | None, laps: int, minutes: float, real_time_fact
     deadline = time.monotonic() + 60.0 * minutes
     try:
         with NodeProcesses() as nodes:
-            if record:  # first, and heard on the wire before the car moves, so it has the whole lap
-                listening = node.count_subscribers("odom")
-                recorder = nodes.start(recorder_command(record))
-                _wait_for_subscriber(node, executor, recorder, "odom", listening)
+            recorder = Recorder(nodes, record) if record else None  # recording before the simulator starts
             nodes.start(node_command("racer_sim_node", "racer_sim", "sim.yaml",
                                      {"track": track, "lockstep": False, "real_time_factor": real_time_factor,
                                       "reverse": reverse}))
+            if recorder is not None:  # and hearing the car before the driver moves it: the file has the whole lap
+                recorder.wait_to_hear("odom")
             nodes.start(node_command("racer_inference_node", "racer_inference", None, {"model_dir": str(model)}))
             print(f"driving {model} on {laps_of.track.name} ({'reverse' if reverse else 'forward'}); "
                   f"{laps} lap(s)", flush=True)

@@ -21,8 +21,7 @@ from racer_inference.messages import default_namespaces
 from racer_sim.resources import share_file
 
 STOP_WAIT_S = 10.0
-RECORDER_START_S = 30.0  # a recorder not listening by then has failed
-RECORDER_READY = "recording "  # the recorder's log line once it has subscribed to every topic
+RECORDER_START_S = 30.0  # a recorder not recording (or not hearing the simulator) by then has failed
 
 
 def private_dds() -> str:
@@ -72,27 +71,44 @@ def recorder_command(path: str | Path, namespace: str = "") -> list[str]:
     return node_command("racer_recorder_node", "racer_sim", None, {"path": str(Path(path).resolve())}, namespace)
 
 
-def start_recorder(nodes: NodeProcesses, path: str | Path, namespace: str = "",
-                   timeout_s: float = RECORDER_START_S) -> subprocess.Popen:
-    """The recorder node, returned once it has subscribed to every topic, so that a node started
-    after it is recorded from its first message: started side by side on a busy machine, the
-    recorder came up after the simulator and missed its start. Its log goes on to this stderr."""
-    env = {**os.environ, "RCUTILS_LOGGING_BUFFERED_STREAM": "0"}  # each line as it is logged
-    process = nodes.start(recorder_command(path, namespace), stderr=subprocess.PIPE, text=True, env=env)
-    ready = threading.Event()
+class Recorder:
+    """The recorder node, its log passed on to this process's stderr and watched: a command waits for
+    it to be recording before it starts the nodes it hears, and for it to hear a topic before the car
+    moves. Started side by side on a busy machine, a recorder missed the first seconds: subscribing
+    first is not enough, as its match with each publisher can come seconds after another's."""
 
-    def relay() -> None:
-        for line in process.stderr:
+    def __init__(self, nodes: NodeProcesses, path: str | Path, namespace: str = ""):
+        from racer_sim.recorder_node import RECORDING
+
+        env = {**os.environ, "RCUTILS_LOGGING_BUFFERED_STREAM": "0"}  # each line as it is logged
+        self.process = nodes.start(recorder_command(path, namespace), stderr=subprocess.PIPE, text=True, env=env)
+        self.namespace = namespace.strip("/")
+        self._log: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._relay, daemon=True, name="racer-recorder-log").start()
+        self._wait(RECORDING.split("{")[0], "start recording")
+
+    def wait_to_hear(self, topic: str, timeout_s: float = RECORDER_START_S) -> None:
+        """Until the recorder has had a message on `topic` (relative to its namespace)."""
+        from racer_sim.recorder_node import HEARD
+
+        name = topic if topic.startswith("/") else "/" + "/".join(filter(None, (self.namespace, topic)))
+        self._wait(HEARD.format(topic=name), f"hear {name}", timeout_s)
+
+    def _relay(self) -> None:
+        for line in self.process.stderr:
             sys.stderr.write(line)
-            if RECORDER_READY in line:
-                ready.set()
+            with self._changed:
+                self._log.append(line)
+                self._changed.notify_all()
 
-    threading.Thread(target=relay, daemon=True, name="racer-recorder-log").start()
-    deadline = time.monotonic() + timeout_s
-    while not ready.wait(0.1):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the recorder did not start recording within {timeout_s:g} s")
-    return process
+    def _wait(self, text: str, what: str, timeout_s: float = RECORDER_START_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while not any(text in line for line in self._log):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the recorder did not {what} within {timeout_s:g} s")
+                self._changed.wait(0.1)
 
 
 def start_lockstep_simulators(nodes: NodeProcesses, track: str | None, cars: int) -> None:
