@@ -101,13 +101,14 @@ def run(tracks: list[str], seeds: int, minutes: float, peer_minutes: float | Non
     if peer_ent_coefs is None:
         peer_ent_coefs = (0.0, train_config.load().hyperparameters.beta_entropy)  # SB3's default, racer's
     peers = [f"sb3 ent_coef {c:g}" for c in peer_ent_coefs] if peer and not race else []
-    raced = [train_config.load(race=race).race.get("race_type", "time_trial")] if race else []
+    raced_config = train_config.load(race=race) if race else None
+    raced = [raced_config.race.get("race_type", "time_trial")] if raced_config else []
     result: dict = {"minutes": minutes, "peer_minutes": peer_minutes or minutes,
                     "seeds": list(range(first_seed, first_seed + seeds)),
-                    "race": train_config.load(race=race).race if race else {},
+                    "race": raced_config.race if raced_config else {},
                     # how the race's runs were judged while training (racer_settings are the time trial's)
-                    "race_eval_consecutive": train_config.load(race=race).eval_consecutive if race else None,
-                    "race_eval_laps": train_config.load(race=race).eval_laps if race else None,
+                    "race_eval_consecutive": raced_config.eval_consecutive if raced_config else None,
+                    "race_eval_laps": raced_config.eval_laps if raced_config else None,
                     "racer_settings": train_config.load().to_dict(), "peer_settings": {}, "tracks": {},
                     "deepracer_console_defaults": vars(Hyperparameters())}
     with tempfile.TemporaryDirectory() as tmp, \
