@@ -16,16 +16,23 @@ node), the multi-machine layout on one machine. Ray's overhead per sample is the
 sample costs with one worker over the single process, where both step the same cars on one core.
 
 The costs of the log and the live view are differences of a few percent between modes run one after
-another on a shared machine, where one 30 s run differs from the next by as much (measured: 7.9 %
-for the log in one run, 2.8 % in another). So those three modes run `rounds` times, interleaved, and
-each keeps its best round, as timeit keeps the fastest repeat: what the machine's noise takes away
-is not the mode's cost.
+another on a shared machine, where one 30 s run differs from the next by as much, and the machine's
+speed drifts over minutes (measured: the same mode 9 % slower eight minutes later). So those three
+modes run `rounds` times in a balanced order (ABC, CBA, ABC, CBA: every mode's mean place in time is
+the same, so a steady drift falls on all alike) and each mode's rounds are pooled: its samples over
+its seconds.
+
+The page is open and has drawn its first picture before the watched run starts: a browser's start
+(about a second of CPU) is a one-off, like the actors' start, not what watching costs per sample.
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
+
+import numpy as np
 
 from racer_agent.training import config as train_config
 from racer_agent.training import ray_cluster
@@ -34,7 +41,8 @@ from racer_agent.training.run_directory import read_values
 LOOPBACK = "127.0.0.1"
 STARTUP_S = 8.0  # added to every mode's budget for its first, uncounted iteration
 STEPS_MINUTES = 10.0  # a sample budget's time cap: only a stuck mode reaches it
-COST_ROUNDS = 2  # interleaved rounds of the modes whose difference is a cost (see above)
+COST_ROUNDS = 4  # rounds of the modes whose difference is a cost, in a balanced order (see above)
+PAGE_READY_S = 20.0  # for the page to connect and show a picture
 
 
 def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path,
@@ -61,18 +69,29 @@ def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int
             "ppo_update_share": round(update / wall, 3)}
 
 
-def _best(runs: list[dict | None]) -> dict | None:
-    """The round with the most samples/s, every round's figure beside it (None: the mode never ran)."""
+def _pooled(runs: list[dict | None]) -> dict | None:
+    """A mode's rounds as one run: its samples over its seconds, every round's figure beside it
+    (None: the mode never ran)."""
     runs = [r for r in runs if r is not None]
     if not runs:
         return None
-    return {**max(runs, key=lambda r: r["samples_per_s"]), "rounds_samples_per_s": [r["samples_per_s"] for r in runs]}
+    samples, seconds = sum(r["samples"] for r in runs), sum(r["seconds"] for r in runs)
+    update = sum(r["ppo_update_share"] * r["seconds"] for r in runs)
+    per_round = {f"rounds_{key}": [r[key] for r in runs] for key in runs[0] if key.startswith("page_")}
+    return {**runs[0], **per_round, "iterations": sum(r["iterations"] for r in runs), "samples": samples,
+            "seconds": round(seconds, 2), "samples_per_s": round(samples / seconds, 1),
+            "ppo_update_share": round(update / seconds, 3), "rounds_samples_per_s": [r["samples_per_s"] for r in runs]}
+
+
+def _balanced(modes: list, rounds: int) -> list[tuple[int, object]]:
+    """(round, mode) in the order ABC, CBA, ABC, ...: each mode's mean place in time is the same."""
+    return [(r, m) for r in range(rounds) for m in (modes if r % 2 == 0 else modes[::-1])]
 
 
 def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
              steps: int | None) -> dict | None:
     """The single process with `--monitor` and racer's live page open in headless Chromium
-    (None without Debian's chromium)."""
+    (None without Debian's chromium), with the cores Chromium used meanwhile."""
     from racer_agent import browser
     from racer_agent.monitor import TRAINING_HZ, Monitor, free_port_pair
     from racer_core.builtin_tracks import load as load_track
@@ -83,11 +102,24 @@ def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path,
     page = browser.HeadlessChromium()
     try:
         page.open(monitor.url)
-        return {**_train(0, track, cars, seconds, seed, out, startup_s, steps, monitor=monitor),
-                "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)"))}
+        _until_shown(monitor, page)
+        cpu, wall = page.cpu_seconds(), time.monotonic()
+        run = _train(0, track, cars, seconds, seed, out, startup_s, steps, monitor=monitor)
+        return {**run, "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)")),
+                "page_cores": round((page.cpu_seconds() - cpu) / (time.monotonic() - wall), 3)}
     finally:
         page.close()
         monitor.close()
+
+
+def _until_shown(monitor, page) -> None:
+    """Pictures (at the monitor's rate) until the page has subscribed and drawn one."""
+    deadline = time.monotonic() + PAGE_READY_S
+    while page.evaluate("Number(document.getElementById('status').dataset.frames)") == 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"racer's page showed no picture in {PAGE_READY_S} s")
+        monitor.cars(np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 3)))
+        time.sleep(0.1)
 
 
 def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
@@ -114,13 +146,15 @@ def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, 
     ray_cluster.prepare()  # every Ray here stays on loopback
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
-        singles, untraced_runs, watched_runs = [], [], []
-        for r in range(rounds):
-            singles.append(_train(0, track, cars, seconds, seed, tmp / f"single{r}", startup_s, steps))
-            untraced_runs.append(_train(0, track, cars, seconds, seed, tmp / f"untraced{r}", startup_s, steps,
-                                        simtrace=False))
-            watched_runs.append(_watched(track, cars, seconds, seed, tmp / f"watched{r}", startup_s, steps))
-        single, untraced, watched = _best(singles), _best(untraced_runs), _best(watched_runs)
+        modes = {
+            "single": lambda out: _train(0, track, cars, seconds, seed, out, startup_s, steps),
+            "untraced": lambda out: _train(0, track, cars, seconds, seed, out, startup_s, steps, simtrace=False),
+            "watched": lambda out: _watched(track, cars, seconds, seed, out, startup_s, steps),
+        }
+        runs = {name: [] for name in modes}
+        for r, name in _balanced(list(modes), rounds):
+            runs[name].append(modes[name](tmp / f"{name}{r}"))
+        single, untraced, watched = (_pooled(runs[name]) for name in modes)
         one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s, steps)
         two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s, steps)
         nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s, steps)
