@@ -8,7 +8,6 @@ back on the nearer lane where its progress stands).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 
 from racer_agent.env import episode
 from racer_agent.env.race import Race
-from racer_agent.env.simtrace import EpisodeSteps
+from racer_agent.env.simtrace import EpisodeSteps, wall_clock
 from racer_core import vehicle
 from racer_core.objects import COLLISION_PENALTY
 
@@ -129,7 +128,7 @@ def drive_laps(race: Race, policy: Policy, starts: list[float], penalty_seconds:
             top_down.append(race.top_down())
         actions = policy(race.frames)
         measures = race.sim.measure()
-        wall = time.time()
+        wall = wall_clock()
         for car in np.nonzero(active)[0]:
             reward, status, params, commands[car] = race.judge(car, actions[car], measures[car])
             lap = laps[car]
