@@ -22,6 +22,16 @@ def stop(process: subprocess.Popen) -> str:
     return process.stdout.read() if process.stdout else ""
 
 
+def wait_until(predicate, timeout: float) -> bool:
+    """Whether `predicate` came true within `timeout` s (polled; for what no executor brings)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 RESEND_S = 5.0  # an idempotent request sent again after this long unanswered (Probe.call)
 
 

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
-from ros_helpers import Probe, stop  # noqa: E402
+from ros_helpers import Probe, stop, wait_until  # noqa: E402
 
 from racer_agent.env.actions import DEFAULT_ACTIONS  # noqa: E402
 
@@ -484,6 +485,7 @@ def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(t
 
     from racer_agent import browser
     from racer_agent.monitor import free_port_pair
+    from racer_sim.recorder_node import HEARD
 
     env = {k: v for k, v in os.environ.items() if k not in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")}
     recording, port = tmp_path / "sim.mcap", free_port_pair()
@@ -495,6 +497,10 @@ def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(t
         domain = int(line.split("ROS_DOMAIN_ID=")[1].split(",")[0])
         if domain == int(os.environ["ROS_DOMAIN_ID"]):
             pytest.skip("racer sim drew this test run's own domain")
+        log: list[str] = []  # the recorder's log, which racer sim passes on
+        threading.Thread(target=lambda: [log.append(line) for line in sim.stderr], daemon=True).start()
+        heard = HEARD.format(topic="/camera/image_raw")  # its match with the camera can come seconds later
+        assert wait_until(lambda: any(heard in line for line in log), 30), "".join(log)
         here, there = Probe(), Probe(domain_id=domain)
         try:
             for probe in (here, there):

@@ -333,7 +333,7 @@ def _bench_learn(args) -> int:
 def _bench_scale(args) -> int:
     from racer_agent.bench import scale
 
-    result = scale.run(args.track, args.cars, args.seconds, args.seed, steps=args.steps)
+    result = scale.run(scale.Workload(args.track, args.cars, args.seconds, args.seed, steps=args.steps))
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 

@@ -10,10 +10,10 @@ more workers do not shorten.
 
 Modes: the single-process trainer, with and without the sim-trace (the per-step log's cost), and
 watched live (`--monitor` with racer's page open in headless Chromium: the live view's cost);
-`--workers 1` and `--workers 2` on a private Ray started by the
-trainer; and `--workers 2` on a local two-node cluster (`ray.cluster_utils.Cluster`, one CPU per
-node), the multi-machine layout on one machine. Ray's overhead per sample is the extra time a
-sample costs with one worker over the single process, where both step the same cars on one core.
+`--workers 1` and `--workers 2` on a private Ray started by the trainer (or the cluster this
+process has joined); and `--workers 2` on a local two-node cluster (`ray.cluster_utils.Cluster`,
+one CPU per node), the multi-machine layout on one machine. Ray's overhead per sample is the extra
+time a sample costs with one worker over the single process, where both step the same cars on one core.
 
 The costs of the log and the live view are differences of a few percent between modes run one after
 another on a shared machine, where one 30 s run differs from the next by as much, and the machine's
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,20 +46,34 @@ COST_ROUNDS = 4  # rounds of the modes whose difference is a cost, in a balanced
 PAGE_READY_S = 20.0  # for the page to connect and show a picture
 
 
-def _train(workers: int, track: str, cars: int | None, seconds: float, seed: int, out: Path,
-           startup_s: float = STARTUP_S, steps: int | None = None, simtrace: bool = True, monitor=None) -> dict:
-    """One mode for `seconds`, or for `steps` samples where given (the same work on a busy machine)."""
+@dataclass(frozen=True)
+class Workload:
+    """What every mode trains: the same cars, track and seed for `seconds`, or for `steps` samples
+    where given (the same work on a busy machine); `config`: further config keys (the test's smaller
+    iterations)."""
+
+    track: str = "circuit"
+    cars: int | None = None
+    seconds: float = 30.0
+    seed: int = 0
+    startup_s: float = STARTUP_S
+    steps: int | None = None
+    config: dict = field(default_factory=dict)
+
+
+def _train(work: Workload, workers: int, out: Path, simtrace: bool = True, monitor=None) -> dict:
+    """One mode: samples/s over its iterations after the first."""
     from racer_agent.training.trainer import Trainer
 
     # the budget covers the first iteration too (the actors' start, a few seconds), which is not counted
-    minutes = STEPS_MINUTES if steps else (seconds + startup_s) / 60.0
-    cfg = train_config.load(track=track, num_cars=cars, minutes=minutes, steps=steps, seed=seed,
-                            workers=workers, eval_every_samples=10**12, simtrace=simtrace)
+    minutes = STEPS_MINUTES if work.steps else (work.seconds + work.startup_s) / 60.0
+    cfg = train_config.load(track=work.track, num_cars=work.cars, minutes=minutes, steps=work.steps, seed=work.seed,
+                            workers=workers, eval_every_samples=10**12, simtrace=simtrace, **work.config)
     trainer = Trainer(cfg, out, show_progress=False, monitor=monitor)
     trainer.train()
     rows = read_values(trainer.run.iterations_csv)
     if len(rows) < 3:
-        budget = f"{steps} samples" if steps else f"{seconds} s"
+        budget = f"{work.steps} samples" if work.steps else f"{work.seconds} s"
         raise RuntimeError(f"workers={workers}: only {len(rows)} iterations in {budget}; give it a larger budget")
     first, last = rows[0], rows[-1]
     samples = last["samples"] - first["samples"]
@@ -88,8 +103,7 @@ def _balanced(modes: list, rounds: int) -> list[tuple[int, object]]:
     return [(r, m) for r in range(rounds) for m in (modes if r % 2 == 0 else modes[::-1])]
 
 
-def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
-             steps: int | None) -> dict | None:
+def _watched(work: Workload, out: Path) -> dict | None:
     """The single process with `--monitor` and racer's live page open in headless Chromium
     (None without Debian's chromium), with the cores Chromium used meanwhile."""
     from racer_agent import browser
@@ -98,13 +112,13 @@ def _watched(track: str, cars: int | None, seconds: float, seed: int, out: Path,
 
     if browser.CHROMIUM is None:
         return None
-    monitor = Monitor(f"{LOOPBACK}:{free_port_pair()}", load_track(track), hz=TRAINING_HZ)
+    monitor = Monitor(f"{LOOPBACK}:{free_port_pair()}", load_track(work.track), hz=TRAINING_HZ)
     page = browser.HeadlessChromium()
     try:
         page.open(monitor.url)
         _until_shown(monitor, page)
         cpu, wall = page.cpu_seconds(), time.monotonic()
-        run = _train(0, track, cars, seconds, seed, out, startup_s, steps, monitor=monitor)
+        run = _train(work, 0, out, monitor=monitor)
         return {**run, "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)")),
                 "page_cores": round((page.cpu_seconds() - cpu) / (time.monotonic() - wall), 3)}
     finally:
@@ -122,12 +136,15 @@ def _until_shown(monitor, page) -> None:
         time.sleep(0.1)
 
 
-def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: Path, startup_s: float,
-                  steps: int | None) -> dict:
-    """--workers 2 on a head and a second node (one CPU each), joined at the head's address."""
+def _on_two_nodes(work: Workload, out: Path) -> dict:
+    """--workers 2 on a head and a second node (one CPU each), joined at the head's address; on the
+    cluster this process is already joined to, where it has two nodes (the test's)."""
     ray_cluster.prepare()
     import ray
     from ray.cluster_utils import Cluster
+
+    if ray.is_initialized() and sum(n["Alive"] for n in ray.nodes()) >= 2:
+        return {**_train(work, 2, out), "nodes": sum(n["Alive"] for n in ray.nodes())}
 
     node = dict(num_cpus=1, node_ip_address=LOOPBACK)
     cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
@@ -135,33 +152,32 @@ def _on_two_nodes(track: str, cars: int | None, seconds: float, seed: int, out: 
     try:
         ray.init(address=cluster.address, _node_ip_address=LOOPBACK, include_dashboard=False, configure_logging=False)
         cluster.wait_for_nodes()
-        return {**_train(2, track, cars, seconds, seed, out, startup_s, steps), "nodes": 2}
+        return {**_train(work, 2, out), "nodes": 2}
     finally:
         ray.shutdown()
         cluster.shutdown()
 
 
-def run(track: str = "circuit", cars: int | None = None, seconds: float = 30.0, seed: int = 0,
-        startup_s: float = STARTUP_S, steps: int | None = None, rounds: int = COST_ROUNDS) -> dict:
+def run(work: Workload = Workload(), rounds: int = COST_ROUNDS) -> dict:
     ray_cluster.prepare()  # every Ray here stays on loopback
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
         modes = {
-            "single": lambda out: _train(0, track, cars, seconds, seed, out, startup_s, steps),
-            "untraced": lambda out: _train(0, track, cars, seconds, seed, out, startup_s, steps, simtrace=False),
-            "watched": lambda out: _watched(track, cars, seconds, seed, out, startup_s, steps),
+            "single": lambda out: _train(work, 0, out),
+            "untraced": lambda out: _train(work, 0, out, simtrace=False),
+            "watched": lambda out: _watched(work, out),
         }
         runs = {name: [] for name in modes}
         for r, name in _balanced(list(modes), rounds):
             runs[name].append(modes[name](tmp / f"{name}{r}"))
         single, untraced, watched = (_pooled(runs[name]) for name in modes)
-        one = _train(1, track, cars, seconds, seed, tmp / "w1", startup_s, steps)
-        two = _train(2, track, cars, seconds, seed, tmp / "w2", startup_s, steps)
-        nodes = _on_two_nodes(track, cars, seconds, seed, tmp / "nodes", startup_s, steps)
+        one = _train(work, 1, tmp / "w1")
+        two = _train(work, 2, tmp / "w2")
+        nodes = _on_two_nodes(work, tmp / "nodes")
     base = single["samples_per_s"]
     return {
-        "benchmark": "scale", "track": track, "cars": single["cars"], "seconds_per_mode": None if steps else seconds,
-        "steps_per_mode": steps,
+        "benchmark": "scale", "track": work.track, "cars": single["cars"],
+        "seconds_per_mode": None if work.steps else work.seconds, "steps_per_mode": work.steps,
         "single_process": single, "single_process_without_simtrace": untraced,
         "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
         "workers_1_over_single": round(one["samples_per_s"] / base, 3),
