@@ -158,42 +158,37 @@ def test_bench_scale_measures_every_mode_and_its_ratios(cluster, tmp_path):
     took 5 s to start): each mode really trained, and every ratio printed is the one its samples/s give."""
     from racer_agent.bench import scale
 
-    # iterations of about 550 samples (10 episodes of 4 cars): 2 counted
+    # iterations of about 550 samples (10 episodes of 4 cars): 2 counted, and 5 in the on/off runs
     work = scale.Workload(track="oval", cars=4, steps=1500, config={"num_episodes_between_training": 10})
-    out = scale.run(work, rounds=1)
-    modes = [out[k] for k in ("single_process", "workers_1", "workers_2", "workers_2_two_nodes",
-                              "single_process_without_simtrace")]
-    assert [m["workers"] for m in modes] == [0, 1, 2, 2, 0] and out["workers_2_two_nodes"]["nodes"] == 2
+    out = scale.run(work, monitor_block=1)
+    modes = [out[k] for k in ("single_process", "workers_1", "workers_2", "workers_2_two_nodes")]
+    assert [m["workers"] for m in modes] == [0, 1, 2, 2] and out["workers_2_two_nodes"]["nodes"] == 2
     for m in modes:  # a sample budget, so a busy machine does the same work; the first iteration is not counted
         assert m["iterations"] >= 2 and 500 < m["samples"] < 1500 + 1000 and m["seconds"] > 0
-        assert m["samples_per_s"] == pytest.approx(m["samples"] / m["seconds"], rel=0.01)
-    for m in (modes[0], modes[4]):  # the costs' modes report their rounds (one here: the test's budget)
-        assert m["rounds_samples_per_s"] == [pytest.approx(m["samples_per_s"], rel=0.01)]  # seconds kept to 0.01 s
+        assert m["samples_per_s"] == pytest.approx(m["samples"] / m["seconds"], rel=0.01)  # seconds kept to 0.01 s
     base = modes[0]["samples_per_s"]
     assert out["workers_2_over_single"] == pytest.approx(modes[2]["samples_per_s"] / base, abs=1e-3)
-    assert out["simtrace_cost"] == pytest.approx(1 - base / modes[4]["samples_per_s"], abs=1e-3)
-    watched = out["single_process_watched"]
-    if watched is not None:  # Debian's chromium is there: the page was open and saw frames
-        assert watched["page_frames"] >= 1 and watched["iterations"] >= 2 and 0 < watched["page_cores"] < 2
-        assert out["monitor_cost"] == pytest.approx(1 - watched["samples_per_s"] / base, abs=1e-3)
     assert out["ray_overhead_us_per_sample"] == pytest.approx(1e6 * (1 / modes[1]["samples_per_s"] - 1 / base), abs=0.2)
+    costs = [(out["simtrace_on_off"], out["simtrace_cost"])]
+    if out["monitor_on_off"] is not None:  # Debian's chromium is there: the page was open and saw frames
+        costs.append((out["monitor_on_off"], out["monitor_cost"]))
+        assert out["monitor_on_off"]["page_frames"] >= 1 and out["monitor_on_off"]["page_cores_on"] > 0
+    for on_off, cost in costs:  # twice the budget, every other iteration on: 2 or more of each counted
+        assert on_off["on"]["iterations"] >= 2 and on_off["off"]["iterations"] >= 2
+        assert cost == pytest.approx(1 - on_off["on"]["samples_per_s"] / on_off["off"]["samples_per_s"], abs=1e-3)
 
 
-def test_bench_scale_pools_each_cost_modes_rounds_run_in_a_balanced_order():
+def test_bench_scale_counts_on_and_off_iterations_apart_from_each_blocks_first():
     from racer_agent.bench import scale
 
-    assert scale._balanced(list("ABC"), 4) == [(0, "A"), (0, "B"), (0, "C"), (1, "C"), (1, "B"), (1, "A"),
-                                                (2, "A"), (2, "B"), (2, "C"), (3, "C"), (3, "B"), (3, "A")]
-    rounds = [{"workers": 0, "iterations": 4, "samples": 150000, "seconds": 30.0, "samples_per_s": 5000.0,
-               "ppo_update_share": 0.2, "page_cores": 0.05},
-              None,
-              {"workers": 0, "iterations": 5, "samples": 200000, "seconds": 20.0, "samples_per_s": 10000.0,
-               "ppo_update_share": 0.4, "page_cores": 0.03}]
-    assert scale._pooled(rounds) == {
-        "workers": 0, "iterations": 9, "samples": 350000, "seconds": 50.0, "samples_per_s": 7000.0,
-        "ppo_update_share": 0.28, "page_cores": 0.05, "rounds_page_cores": [0.05, 0.03],
-        "rounds_samples_per_s": [5000.0, 10000.0]}
-    assert scale._pooled([None, None]) is None  # no chromium: the watched mode never ran
+    states = [(i // 3) % 2 == 0 for i in range(12)]  # on, on, on, off, off, off, ...
+    assert scale._on_off(states, 3) == ([1, 2, 7, 8], [4, 5, 10, 11])
+    assert scale._on_off([True, False, True, False], 1) == ([2], [1, 3])  # every iteration counts but the start
+    rows = [{"samples": 1000 * i, "wall_s": w} for i, w in enumerate([0.0, 1.0, 3.0, 4.0])]
+    assert scale._rate(rows, [1, 3], [0.5, 0.25, 1.0, 0.25]) == {
+        "iterations": 2, "samples": 2000, "seconds": 2.0, "samples_per_s": 1000.0, "ppo_update_share": 0.25}
+    turns = [(0.0, 10.0, True), (2.0, 10.5, False), (4.0, 10.6, True), (5.0, 10.8, None)]
+    assert scale._cores(turns, True) == round(0.7 / 3, 4) and scale._cores(turns, False) == 0.05
 
 
 def test_ros_simulator_nodes_addressed_per_worker(tmp_path):

@@ -15,22 +15,28 @@ process has joined); and `--workers 2` on a local two-node cluster (`ray.cluster
 one CPU per node), the multi-machine layout on one machine. Ray's overhead per sample is the extra
 time a sample costs with one worker over the single process, where both step the same cars on one core.
 
-The costs of the log and the live view are differences of a few percent between modes run one after
-another on a shared machine, where one 30 s run differs from the next by as much, and the machine's
-speed drifts over minutes (measured: the same mode 9 % slower eight minutes later). So those three
-modes run `rounds` times in a balanced order (ABC, CBA, ABC, CBA: every mode's mean place in time is
-the same, so a steady drift falls on all alike) and each mode's rounds are pooled: its samples over
-its seconds.
-
-The page is open and has drawn its first picture before the watched run starts: a browser's start
-(about a second of CPU) is a one-off, like the actors' start, not what watching costs per sample.
+The costs of the log and the live view are differences of a few percent, and on a shared machine
+one 30 s run differs from the next by as much, the machine's speed drifting over minutes (measured:
+the same mode 9 % slower eight minutes later; modes run one after another in a balanced order over
+four rounds still put the log's cost at 5.9 % and 7.1 % in two runs, where timing the log's own code
+inside a run gave 3 %). So each cost is measured inside one run that turns its part on and off in
+blocks of iterations, and compares the iterations with it on against those with it off: neighbours
+a second apart, which the machine's drift cannot tell apart. The sim-trace turns with every
+iteration (its rows are kept and written within the iteration). The live view turns every
+`monitor_block` iterations (a few seconds) with racer's page open in headless Chromium throughout,
+and the first iteration of each block is not counted: the page draws what it got up to half a
+second later, in the next iteration. With the view off the page gets nothing and draws nothing; the
+browser's idle share (0.0025 of a core, docs/analysis.md) falls on both. The page is open and has
+drawn its first picture before the run starts: a browser's start (about a second of CPU) is a
+one-off, like the actors' start, not what watching costs per sample.
 """
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +48,8 @@ from racer_agent.training.run_directory import read_values
 LOOPBACK = "127.0.0.1"
 STARTUP_S = 8.0  # added to every mode's budget for its first, uncounted iteration
 STEPS_MINUTES = 10.0  # a sample budget's time cap: only a stuck mode reaches it
-COST_ROUNDS = 4  # rounds of the modes whose difference is a cost, in a balanced order (see above)
+MONITOR_BLOCK = 16  # iterations the live view stays on, then off (see above): about 6 s of 2 pictures a second
+COST_RUN_FACTOR = 2  # the cost runs train this many times each mode's budget: half of it is with the part off
 PAGE_READY_S = 20.0  # for the page to connect and show a picture
 
 
@@ -61,51 +68,94 @@ class Workload:
     config: dict = field(default_factory=dict)
 
 
-def _train(work: Workload, workers: int, out: Path, simtrace: bool = True, monitor=None) -> dict:
-    """One mode: samples/s over its iterations after the first."""
+def _trainer(work: Workload, workers: int, out: Path, simtrace: bool = True, monitor=None):
     from racer_agent.training.trainer import Trainer
 
     # the budget covers the first iteration too (the actors' start, a few seconds), which is not counted
     minutes = STEPS_MINUTES if work.steps else (work.seconds + work.startup_s) / 60.0
     cfg = train_config.load(track=work.track, num_cars=work.cars, minutes=minutes, steps=work.steps, seed=work.seed,
                             workers=workers, eval_every_samples=10**12, simtrace=simtrace, **work.config)
-    trainer = Trainer(cfg, out, show_progress=False, monitor=monitor)
+    return Trainer(cfg, out, show_progress=False, monitor=monitor)
+
+
+def _train(work: Workload, workers: int, out: Path) -> dict:
+    """One mode: samples/s over its iterations after the first."""
+    trainer = _trainer(work, workers, out)
     trainer.train()
+    rows = _iterations(trainer, work)
+    return {"workers": workers, "cars": trainer.config.num_cars,
+            **_rate(rows, range(1, len(rows)), trainer.update_seconds)}
+
+
+def _iterations(trainer, work: Workload) -> list[dict]:
     rows = read_values(trainer.run.iterations_csv)
     if len(rows) < 3:
         budget = f"{work.steps} samples" if work.steps else f"{work.seconds} s"
-        raise RuntimeError(f"workers={workers}: only {len(rows)} iterations in {budget}; give it a larger budget")
-    first, last = rows[0], rows[-1]
-    samples = last["samples"] - first["samples"]
-    wall = last["wall_s"] - first["wall_s"]
-    update = sum(trainer.update_seconds[1:])  # the learner's PPO time in the same iterations
-    return {"workers": workers, "cars": cfg.num_cars, "iterations": len(rows) - 1, "samples": samples,
-            "seconds": round(wall, 2), "samples_per_s": round(samples / wall, 1),
-            "ppo_update_share": round(update / wall, 3)}
+        raise RuntimeError(f"workers={trainer.config.workers}: only {len(rows)} iterations in {budget}; "
+                           "give it a larger budget")
+    return rows
 
 
-def _pooled(runs: list[dict | None]) -> dict | None:
-    """A mode's rounds as one run: its samples over its seconds, every round's figure beside it
-    (None: the mode never ran)."""
-    runs = [r for r in runs if r is not None]
-    if not runs:
-        return None
-    samples, seconds = sum(r["samples"] for r in runs), sum(r["seconds"] for r in runs)
-    update = sum(r["ppo_update_share"] * r["seconds"] for r in runs)
-    per_round = {f"rounds_{key}": [r[key] for r in runs] for key in runs[0] if key.startswith("page_")}
-    return {**runs[0], **per_round, "iterations": sum(r["iterations"] for r in runs), "samples": samples,
-            "seconds": round(seconds, 2), "samples_per_s": round(samples / seconds, 1),
-            "ppo_update_share": round(update / seconds, 3), "rounds_samples_per_s": [r["samples_per_s"] for r in runs]}
+def _rate(rows: list[dict], counted, update_seconds: list[float]) -> dict:
+    """Samples/s over the `counted` iterations (each from the end of the one before), and the share
+    of their time the learner spent in PPO's update."""
+    counted = list(counted)
+    samples = sum(rows[i]["samples"] - rows[i - 1]["samples"] for i in counted)
+    wall = sum(rows[i]["wall_s"] - rows[i - 1]["wall_s"] for i in counted)
+    update = sum(update_seconds[i] for i in counted)
+    return {"iterations": len(counted), "samples": samples, "seconds": round(wall, 2),
+            "samples_per_s": round(samples / wall, 1), "ppo_update_share": round(update / wall, 3)}
 
 
-def _balanced(modes: list, rounds: int) -> list[tuple[int, object]]:
-    """(round, mode) in the order ABC, CBA, ABC, ...: each mode's mean place in time is the same."""
-    return [(r, m) for r in range(rounds) for m in (modes if r % 2 == 0 else modes[::-1])]
+def _on_off(states: list[bool], block: int) -> tuple[list[int], list[int]]:
+    """The counted iterations with the part on and with it off: not the first iteration (the start),
+    nor, with blocks of several iterations, the first of each block (what the last block left)."""
+    counted = [i for i in range(1, len(states)) if block == 1 or i % block != 0]
+    return [i for i in counted if states[i]], [i for i in counted if not states[i]]
 
 
-def _watched(work: Workload, out: Path) -> dict | None:
-    """The single process with `--monitor` and racer's live page open in headless Chromium
-    (None without Debian's chromium), with the cores Chromium used meanwhile."""
+def _alternating(work: Workload, out: Path, block: int, monitor=None, page=None) -> dict:
+    """The single process with a part turned on and off every `block` iterations: the sim-trace, or
+    with `monitor` the live view (and `page`, the browser watching it, whose CPU is read at each turn)."""
+    work = replace(work, seconds=work.seconds * COST_RUN_FACTOR,
+                   steps=work.steps * COST_RUN_FACTOR if work.steps else None)
+    trainer = _trainer(work, 0, out, monitor=monitor)
+    worker, trace, states, turns = trainer.rollouts, trainer.rollouts.trace, [], []
+    collect = worker.collect
+
+    def turned(*args, **kwargs):
+        on = (len(states) // block) % 2 == 0
+        if len(states) % block == 0 and page is not None:
+            turns.append((time.monotonic(), page.cpu_seconds(), on))
+        states.append(on)
+        if monitor is None:
+            worker.trace = trace if on else None
+        else:
+            worker.monitor = trainer.monitor = monitor if on else None
+        return collect(*args, **kwargs)
+
+    worker.collect = turned
+    trainer.train()
+    rows = _iterations(trainer, work)
+    on, off = _on_off(states, block)
+    result = {"block_iterations": block, "on": _rate(rows, on, trainer.update_seconds),
+              "off": _rate(rows, off, trainer.update_seconds)}
+    if page is not None:
+        turns.append((time.monotonic(), page.cpu_seconds(), None))
+        result["page_cores_on"], result["page_cores_off"] = (_cores(turns, state) for state in (True, False))
+    result["cost"] = round(1 - result["on"]["samples_per_s"] / result["off"]["samples_per_s"], 3)
+    return result
+
+
+def _cores(turns: list[tuple[float, float, bool | None]], state: bool) -> float:
+    """The browser's cores over the blocks in `state`, from (time, its CPU seconds, state) at each turn."""
+    spans = [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(turns) if a[2] == state]
+    return round(sum(cpu for _, cpu in spans) / sum(wall for wall, _ in spans), 4)
+
+
+def _watched(work: Workload, out: Path, block: int) -> dict | None:
+    """The live view turned on and off with racer's page open in headless Chromium throughout
+    (None without Debian's chromium)."""
     from racer_agent import browser
     from racer_agent.monitor import TRAINING_HZ, Monitor, free_port_pair
     from racer_core.builtin_tracks import load as load_track
@@ -117,10 +167,8 @@ def _watched(work: Workload, out: Path) -> dict | None:
     try:
         page.open(monitor.url)
         _until_shown(monitor, page)
-        cpu, wall = page.cpu_seconds(), time.monotonic()
-        run = _train(work, 0, out, monitor=monitor)
-        return {**run, "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)")),
-                "page_cores": round((page.cpu_seconds() - cpu) / (time.monotonic() - wall), 3)}
+        result = _alternating(work, out, block, monitor, page)
+        return {**result, "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)"))}
     finally:
         page.close()
         monitor.close()
@@ -158,19 +206,13 @@ def _on_two_nodes(work: Workload, out: Path) -> dict:
         cluster.shutdown()
 
 
-def run(work: Workload = Workload(), rounds: int = COST_ROUNDS) -> dict:
+def run(work: Workload = Workload(), monitor_block: int = MONITOR_BLOCK) -> dict:
     ray_cluster.prepare()  # every Ray here stays on loopback
     with tempfile.TemporaryDirectory(prefix="racer-bench-scale-") as tmp:
         tmp = Path(tmp)
-        modes = {
-            "single": lambda out: _train(work, 0, out),
-            "untraced": lambda out: _train(work, 0, out, simtrace=False),
-            "watched": lambda out: _watched(work, out),
-        }
-        runs = {name: [] for name in modes}
-        for r, name in _balanced(list(modes), rounds):
-            runs[name].append(modes[name](tmp / f"{name}{r}"))
-        single, untraced, watched = (_pooled(runs[name]) for name in modes)
+        single = _train(work, 0, tmp / "single")
+        simtrace = _alternating(work, tmp / "simtrace", 1)
+        watched = _watched(work, tmp / "watched", monitor_block)
         one = _train(work, 1, tmp / "w1")
         two = _train(work, 2, tmp / "w2")
         nodes = _on_two_nodes(work, tmp / "nodes")
@@ -178,16 +220,14 @@ def run(work: Workload = Workload(), rounds: int = COST_ROUNDS) -> dict:
     return {
         "benchmark": "scale", "track": work.track, "cars": single["cars"],
         "seconds_per_mode": None if work.steps else work.seconds, "steps_per_mode": work.steps,
-        "single_process": single, "single_process_without_simtrace": untraced,
-        "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
+        "single_process": single, "workers_1": one, "workers_2": two, "workers_2_two_nodes": nodes,
         "workers_1_over_single": round(one["samples_per_s"] / base, 3),
         "workers_2_over_single": round(two["samples_per_s"] / base, 3),
         "two_nodes_over_single": round(nodes["samples_per_s"] / base, 3),
         "ray_overhead_us_per_sample": round(1e6 * (1 / one["samples_per_s"] - 1 / base), 1),
         # what logging every step in DeepRacer's sim-trace costs training (target: under 5 %)
-        "simtrace_cost": round(1 - base / untraced["samples_per_s"], 3),
+        "simtrace_on_off": simtrace, "simtrace_cost": simtrace["cost"],
         # what the live view costs with racer's page open in Chromium (target: under 5 %; None: no chromium)
-        "single_process_watched": watched,
-        "monitor_cost": None if watched is None else round(1 - watched["samples_per_s"] / base, 3),
+        "monitor_on_off": watched, "monitor_cost": None if watched is None else watched["cost"],
         "target_workers_2_over_single": 0.9,
     }
