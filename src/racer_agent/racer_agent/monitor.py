@@ -30,8 +30,9 @@ import numpy as np
 from racer_core.track import Track
 
 FRAME_HZ = 10.0  # driving watched in real time (evaluate, drive, the sim node)
-TRAINING_HZ = 2.0  # training: its simulator runs tens of times faster than real time, so its pictures
-# are snapshots either way, and each one costs a viewer on the training's own cores (measured, docs/analysis.md)
+TRAINING_HZ = 1.0  # training: its simulator runs tens of times faster than real time, so its pictures
+# are snapshots either way, and each one costs a viewer on the training's own cores: racer's page in
+# Chromium beside a training on 2 cores cost it 12 % at 2 pictures a second, 0.2 % at 1 (bench scale)
 TRACK_EVERY_S = 2.0
 PAGE = Path(__file__).with_name("monitor_page.html")
 DEFAULT_ADDRESS = "127.0.0.1:8765"

@@ -23,9 +23,9 @@ inside a run gave 3 %). So each cost is measured inside one run that turns its p
 blocks of iterations, and compares the iterations with it on against those with it off: neighbours
 a second apart, which the machine's drift cannot tell apart. The sim-trace turns with every
 iteration (its rows are kept and written within the iteration). The live view turns every
-`monitor_block` iterations (a few seconds) with racer's page open in headless Chromium throughout,
-and the first iteration of each block is not counted: the page draws what it got up to half a
-second later, in the next iteration. With the view off the page gets nothing and draws nothing; the
+`monitor_block` iterations (several seconds) with racer's page open in headless Chromium throughout,
+and the first few iterations of each block are not counted: the page draws what it got up to a
+second later. With the view off the page gets nothing and draws nothing; the
 browser's idle share (0.0025 of a core, docs/analysis.md) falls on both. The page is open and has
 drawn its first picture before the run starts: a browser's start (about a second of CPU) is a
 one-off, like the actors' start, not what watching costs per sample.
@@ -48,7 +48,8 @@ from racer_agent.training.run_directory import read_values
 LOOPBACK = "127.0.0.1"
 STARTUP_S = 8.0  # added to every mode's budget for its first, uncounted iteration
 STEPS_MINUTES = 10.0  # a sample budget's time cap: only a stuck mode reaches it
-MONITOR_BLOCK = 16  # iterations the live view stays on, then off (see above): about 6 s of 2 pictures a second
+MONITOR_BLOCK = 24  # iterations the live view stays on, then off (see above): about 9 s, 9 pictures
+MONITOR_SETTLE = 3  # the first iterations of each block, not counted: the page draws a second late
 COST_RUN_FACTOR = 2  # the cost runs train this many times each mode's budget: half of it is with the part off
 PAGE_READY_S = 20.0  # for the page to connect and show a picture
 
@@ -107,14 +108,14 @@ def _rate(rows: list[dict], counted, update_seconds: list[float]) -> dict:
             "samples_per_s": round(samples / wall, 1), "ppo_update_share": round(update / wall, 3)}
 
 
-def _on_off(states: list[bool], block: int) -> tuple[list[int], list[int]]:
+def _on_off(states: list[bool], block: int, settle: int = 0) -> tuple[list[int], list[int]]:
     """The counted iterations with the part on and with it off: not the first iteration (the start),
-    nor, with blocks of several iterations, the first of each block (what the last block left)."""
-    counted = [i for i in range(1, len(states)) if block == 1 or i % block != 0]
+    nor the first `settle` of each block (what the last block left)."""
+    counted = [i for i in range(1, len(states)) if i % block >= settle]
     return [i for i in counted if states[i]], [i for i in counted if not states[i]]
 
 
-def _alternating(work: Workload, out: Path, block: int, monitor=None, page=None) -> dict:
+def _alternating(work: Workload, out: Path, block: int, settle: int = 0, monitor=None, page=None) -> dict:
     """The single process with a part turned on and off every `block` iterations: the sim-trace, or
     with `monitor` the live view (and `page`, the browser watching it, whose CPU is read at each turn)."""
     work = replace(work, seconds=work.seconds * COST_RUN_FACTOR,
@@ -137,8 +138,8 @@ def _alternating(work: Workload, out: Path, block: int, monitor=None, page=None)
     worker.collect = turned
     trainer.train()
     rows = _iterations(trainer, work)
-    on, off = _on_off(states, block)
-    result = {"block_iterations": block, "on": _rate(rows, on, trainer.update_seconds),
+    on, off = _on_off(states, block, settle)
+    result = {"block_iterations": block, "settle_iterations": settle, "on": _rate(rows, on, trainer.update_seconds),
               "off": _rate(rows, off, trainer.update_seconds)}
     if page is not None:
         turns.append((time.monotonic(), page.cpu_seconds(), None))
@@ -167,7 +168,7 @@ def _watched(work: Workload, out: Path, block: int) -> dict | None:
     try:
         page.open(monitor.url)
         _until_shown(monitor, page)
-        result = _alternating(work, out, block, monitor, page)
+        result = _alternating(work, out, block, min(MONITOR_SETTLE, block - 1), monitor, page)
         return {**result, "page_frames": int(page.evaluate("Number(document.getElementById('status').dataset.frames)"))}
     finally:
         page.close()
