@@ -36,6 +36,7 @@ TRAINING_FOLDER = "training-simtrace"
 # wall clock is formatted once for every car: a third of the formatting, which is most of the log's cost.
 STEP_FORMAT = ("%d,%.6f,%.6f,%.6f,%.4f,%.6f,%s,%.6g,%s,%s,%.6f,%d,{track_len:.4f},%.9f,%s,%.4f,%d,%s,"
                "{car},{track},%.4f,%d,%s\n")
+_GOING_ON = frozenset((episode.IN_PROGRESS, episode.PREPARE))  # the statuses of a step that ends nothing
 _TEXT = {False: "False", True: "True"}  # a bool (numpy's too) as Python writes it, looked up, not formatted
 EVALUATION_FOLDER = "evaluation-simtrace"  # in each evaluation's folder: 0-iteration.csv, a lap an episode
 
@@ -50,7 +51,6 @@ class EpisodeSteps:
         self._crashes = [0] * len(cars)
         self._flying = [False] * len(cars)  # the next episode is a lap flown on into (no `prepare` row)
         self._formats: list[str | None] = [None] * len(cars)
-        self._lengths = [0.0] * len(cars)
 
     def record(self, params: np.ndarray, actions: np.ndarray, rewards: np.ndarray, statuses: np.ndarray,
                speeds: np.ndarray) -> None:
@@ -59,11 +59,11 @@ class EpisodeSteps:
         wall = wall_clock()
         actions = actions.tolist() if np.ndim(actions) == 1 else [_action(a) for a in actions]  # once per step
         rewards, speeds = np.asarray(rewards).tolist(), np.asarray(speeds).tolist()
+        one = self.record_one
         for k, p in enumerate(params):
             if p is not None:
                 status = statuses[k]
-                self.record_one(k, p, actions[k], rewards[k], status, speeds[k], wall,
-                                done=status not in (episode.IN_PROGRESS, episode.PREPARE))
+                one(k, p, actions[k], rewards[k], status, speeds[k], wall, status not in _GOING_ON)
 
     def record_one(self, k: int, p: dict, action, reward: float, status: str, speed: float, wall: str,
                    done: bool, pause: float = 0.0, lap: int = 1) -> None:
@@ -73,9 +73,7 @@ class EpisodeSteps:
         self._crashes[k] += status == episode.CRASHED
         x, y = p["x"], p["y"]
         first = not steps and not done and not self._flying[k]
-        row = self._formats[k]
-        if row is None or self._lengths[k] != p["track_length"]:
-            row = self._format(k, p["track_length"])
+        row = self._formats[k] or self._format(k, p["track_length"])  # a car keeps its track
         # formatted now: a string is cheaper to keep than a tuple the garbage collector must visit
         steps.append(row % (p["steps"], x, y, p["heading"], p["steering_angle"], p["speed"], _action(action), reward,
                             _TEXT[done], _TEXT[p["all_wheels_on_track"]], p["progress"],
@@ -85,7 +83,6 @@ class EpisodeSteps:
 
     def _format(self, k: int, track_length: float) -> str:
         """Car k's row format, its constant columns filled in."""
-        self._lengths[k] = track_length
         self._formats[k] = STEP_FORMAT.format(track_len=track_length, car=self.cars[k], track=self.tracks[k])
         return self._formats[k]
 
