@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import time
@@ -12,14 +14,32 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 
-def stop(process: subprocess.Popen) -> str:
+def stop(process: subprocess.Popen, timeout: float = 30.0) -> str:
+    """SIGINT, then what it printed. Its children are found first: if it must be killed, they are
+    too, else they would hold its stdout open and the read would never end (seen once)."""
+    children = _children(process.pid)
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=timeout)[0] or ""
+    except subprocess.TimeoutExpired:
+        for pid in [process.pid, *children]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return process.communicate(timeout=timeout)[0] or ""
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.stdout.read() if process.stdout else ""
+            with open(f"/proc/{entry}/stat") as f:
+                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 def wait_until(predicate, timeout: float) -> bool:
