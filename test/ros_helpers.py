@@ -53,6 +53,7 @@ def wait_until(predicate, timeout: float) -> bool:
 
 
 RESEND_S = 5.0  # an idempotent request sent again after this long unanswered (Probe.call)
+SETTLE_S = 0.5  # after a service is first ready, for the server to discover this client too (Probe.call)
 
 
 class Probe:
@@ -65,6 +66,7 @@ class Probe:
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.got: dict[str, list] = {}
+        self._clients: dict[str, object] = {}  # one per service (Probe.call)
 
     def listen(self, msg_type, topic: str, qos=10) -> None:
         self.got[topic] = []
@@ -80,12 +82,17 @@ class Probe:
 
     def call(self, srv_type, name: str, request, timeout: float = 30.0, idempotent: bool = False):
         """30 s: a node from a fresh clone compiles its kernels (cold numba cache) before it answers.
-        An `idempotent` request goes again every RESEND_S until one is answered: a service is "ready"
-        once its server is discovered, which can come before the server has discovered this client's
-        reply reader, and a reply sent before that is lost (seen once in ~40 suite runs). A step of
-        the simulator is not sent twice: it would step twice."""
-        client = self.node.create_client(srv_type, name)
-        assert self.spin_until(client.service_is_ready, timeout), f"{name} not available"
+
+        A service is "ready" once its server is discovered, which can come before the server has
+        discovered this client's reply reader, and a reply sent before that is lost (seen twice in
+        ~40 suite runs). So each service gets one client, used for every call, and its first call
+        waits SETTLE_S after it is ready; an `idempotent` request also goes again every RESEND_S until
+        one is answered. A step of the simulator or a randomised reset is never sent twice."""
+        client = self._clients.get(name)
+        if client is None:
+            client = self._clients[name] = self.node.create_client(srv_type, name)
+            assert self.spin_until(client.service_is_ready, timeout), f"{name} not available"
+            self.spin_until(lambda: False, SETTLE_S)
         deadline = time.monotonic() + timeout
         futures = []
         while time.monotonic() < deadline:
