@@ -178,6 +178,20 @@ def test_bench_scale_measures_every_mode_and_its_ratios(cluster, tmp_path):
         assert cost == pytest.approx(1 - on_off["on"]["samples_per_s"] / on_off["off"]["samples_per_s"], abs=1e-3)
 
 
+def test_bench_scale_turns_the_sim_trace_off_in_its_off_iterations(tmp_path):
+    """What the log's cost compares: the iterations with it off write no rows, those with it on do."""
+    from racer_agent.bench import scale
+    from racer_agent.env import simtrace
+
+    work = scale.Workload(track="oval", cars=4, steps=1500, config={"num_episodes_between_training": 10})
+    result = scale._alternating(work, tmp_path, block=1)
+    folder = tmp_path / simtrace.TRAINING_FOLDER
+    files = sorted(folder.glob("*-iteration.csv"), key=lambda f: int(f.stem.split("-")[0]))
+    rows = [len(f.read_text().splitlines()) - 1 for f in files]  # without the header
+    assert len(rows) >= 5 and result["on"]["iterations"] + result["off"]["iterations"] == len(rows) - 1
+    assert all(n > 0 for n in rows[0::2]) and all(n == 0 for n in rows[1::2]), rows
+
+
 def test_bench_scale_counts_on_and_off_iterations_apart_from_each_blocks_first():
     from racer_agent.bench import scale
 

@@ -65,8 +65,7 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
         first = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=1))
         assert probe.spin_until(lambda: any(ns(m.header.stamp) == ns(first.stamp) for m in got["odom"]))
         before = next(m for m in got["odom"] if ns(m.header.stamp) == ns(first.stamp)).pose.pose
-        reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.25),
-                           idempotent=True)
+        reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.25))
         assert reset.success
         t0 = ns(reset.stamp)
         track = build("circuit")
@@ -126,7 +125,7 @@ def test_sim_node_topics_tf_markers_stepping_and_reset():
         t2 = ns(fast.stamp)
         assert probe.spin_until(lambda: any(ns(m.header.stamp) == t2 for m in got["odom"]))
         assert 0 < next(m for m in got["odom"] if ns(m.header.stamp) == t2).twist.twist.linear.x <= 4.0
-        bad = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=7), idempotent=True)
+        bad = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=7))
         assert not bad.success and "unknown mode" in bad.message
         for periods in (0, 151):  # max_step_periods bounds what one call may ask for
             refused = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=periods))
@@ -155,8 +154,7 @@ def test_sim_node_races_among_objects_publishes_them_and_reports_a_crash():
         probe.listen(MarkerArray, "objects/markers")
         probe.listen(PoseArray, "objects/poses")
         got = probe.got
-        reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.0),
-                           idempotent=True)
+        reset = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.0))
         assert reset.success and not reset.crashed
         step = probe.call(StepSimulation, "step_simulation", StepSimulation.Request(periods=1))
         assert step.success and not step.crashed
@@ -169,8 +167,7 @@ def test_sim_node_races_among_objects_publishes_them_and_reports_a_crash():
         assert [(m.type, m.scale.x, m.scale.y, m.scale.z) for m in cubes] == [(Marker.CUBE, 0.4, 0.3, 0.25)] * 2
         # put the car on the first box's lane just before it and drive on: the answer reports the crash
         x, y, yaw = expected.lanes[False].poses(np.array([expected.along[0] - 0.6]), np.array([expected.lateral[0]]))[0]
-        placed = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.POSE, x=x, y=y, yaw=yaw),
-                            idempotent=True)
+        placed = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.POSE, x=x, y=y, yaw=yaw))
         assert placed.success
         crashed = False
         for _ in range(10):
@@ -178,8 +175,7 @@ def test_sim_node_races_among_objects_publishes_them_and_reports_a_crash():
                               StepSimulation.Request(periods=1, has_drive=True, speed=1.0, steering_angle=0.0))
             crashed = crashed or step.crashed
         assert crashed
-        again = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.5),
-                           idempotent=True)
+        again = probe.call(ResetCar, "reset_car", ResetCar.Request(mode=ResetCar.Request.START, progress_fraction=0.5))
         assert again.success and not again.crashed
         assert sim.poll() is None
     finally:
@@ -404,7 +400,7 @@ def test_parameters_are_checked_at_start_and_when_set():
     try:
         def set_one(name: str, value: ParameterValue):
             request = SetParameters.Request(parameters=[Parameter(name=name, value=value)])
-            return probe.call(SetParameters, "/racer_sim/set_parameters", request, idempotent=True).results[0]
+            return probe.call(SetParameters, "/racer_sim/set_parameters", request).results[0]
 
         as_int = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=0)
         refused = set_one("path_every_steps", as_int)

@@ -85,20 +85,12 @@ class HeadlessChromium:
     def cpu_seconds(self) -> float:
         """CPU time (user and system) of the browser and every process it started, from /proc:
         what it took from the machine it shares with a run."""
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                fields = _stat(int(entry))
-                if fields:
-                    children.setdefault(int(fields[1]), []).append(int(entry))
-        total, stack = 0, [self.process.pid]
-        while stack:
-            pid = stack.pop()
+        ticks = 0
+        for pid in [self.process.pid, *descendants(self.process.pid)]:
             fields = _stat(pid)
             if fields:
-                total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-            stack += children.get(pid, [])
-        return total / os.sysconf("SC_CLK_TCK")
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> HeadlessChromium:
         return self
@@ -112,6 +104,20 @@ class HeadlessChromium:
         os.close(self._commands)
         os.close(self._answers)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process `pid` started, and theirs (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        fields = _stat(int(entry)) if entry.isdigit() else None
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], list(children.get(pid, []))
+    while stack:
+        found.append(stack.pop())
+        stack += children.get(found[-1], [])
+    return found
 
 
 def _stat(pid: int) -> list[str] | None:

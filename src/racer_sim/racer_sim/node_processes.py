@@ -151,21 +151,20 @@ class NodeProcesses:
         """Run a foreground node to its end. SIGINT / SIGTERM are passed on to it and it is waited for,
         so a trainer gets to save its checkpoint. `tick`, if given, is called while waiting (a
         listener's spin, which must return within a fraction of a second)."""
-        started: list[subprocess.Popen] = []
-        pending: list[int] = []
+        process: subprocess.Popen | None = None
+        pending: list[int] = []  # a signal that came before the node started, passed on once it has
 
         def forward(signum, _frame):
-            if not started:
+            if process is None:
                 pending.append(signum)
-            elif started[0].poll() is None:
-                started[0].send_signal(signum)
+            elif process.poll() is None:
+                process.send_signal(signum)
 
         # caught from before the node starts, and the node is one of this block's: a signal at any
         # moment stops it (a Ctrl-C during the start once left it running, orphaned)
         previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             process = self.start(cmd)
-            started.append(process)
             if pending:
                 process.send_signal(pending[0])
             while tick is not None and process.poll() is None:

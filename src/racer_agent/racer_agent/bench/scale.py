@@ -69,13 +69,13 @@ class Workload:
     config: dict = field(default_factory=dict)
 
 
-def _trainer(work: Workload, workers: int, out: Path, simtrace: bool = True, monitor=None):
+def _trainer(work: Workload, workers: int, out: Path, monitor=None):
     from racer_agent.training.trainer import Trainer
 
     # the budget covers the first iteration too (the actors' start, a few seconds), which is not counted
     minutes = STEPS_MINUTES if work.steps else (work.seconds + work.startup_s) / 60.0
     cfg = train_config.load(track=work.track, num_cars=work.cars, minutes=minutes, steps=work.steps, seed=work.seed,
-                            workers=workers, eval_every_samples=10**12, simtrace=simtrace, **work.config)
+                            workers=workers, eval_every_samples=10**12, **work.config)
     return Trainer(cfg, out, show_progress=False, monitor=monitor)
 
 

@@ -59,11 +59,10 @@ class EpisodeSteps:
         wall = wall_clock()
         actions = actions.tolist() if np.ndim(actions) == 1 else [_action(a) for a in actions]  # once per step
         rewards, speeds = np.asarray(rewards).tolist(), np.asarray(speeds).tolist()
-        one = self.record_one
         for k, p in enumerate(params):
             if p is not None:
                 status = statuses[k]
-                one(k, p, actions[k], rewards[k], status, speeds[k], wall, status not in _GOING_ON)
+                self.record_one(k, p, actions[k], rewards[k], status, speeds[k], wall, status not in _GOING_ON)
 
     def record_one(self, k: int, p: dict, action, reward: float, status: str, speed: float, wall: str,
                    done: bool, pause: float = 0.0, lap: int = 1) -> None:

@@ -39,6 +39,10 @@ from racer_interfaces.msg import CarState
 from racer_interfaces.srv import ResetCar, StepSimulation
 
 STATE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+# A service is "ready" once its server is discovered, which can come before the server has discovered
+# the client's reply reader; a reply sent before that is lost (seen twice in ~40 test-suite runs, both
+# first calls). So a first call waits this long after its service is ready.
+DISCOVERY_SETTLE_S = 0.5
 
 
 
@@ -98,6 +102,9 @@ class RosSimulator(RemoteSimulator):
                         raise SimulatorUnavailable(f"{what} not available after {timeout_s:g} s: is "
                                                    "racer_sim_node running with lockstep:=true?")
                     self.executor.spin_once(timeout_sec=0.05)
+        settled = time.monotonic() + DISCOVERY_SETTLE_S
+        while time.monotonic() < settled:
+            self.executor.spin_once(timeout_sec=0.05)
 
     # ------------------------------------------------------------------- simulator interface
     def place(self, car: int, x: float, y: float, yaw: float, speed: float = 0.0) -> None:
