@@ -171,8 +171,11 @@ def test_bench_scale_measures_every_mode_and_its_ratios(cluster, tmp_path):
     assert out["ray_overhead_us_per_sample"] == pytest.approx(1e6 * (1 / modes[1]["samples_per_s"] - 1 / base), abs=0.2)
     costs = [(out["simtrace_on_off"], out["simtrace_cost"])]
     if out["monitor_on_off"] is not None:  # Debian's chromium is there: the page was open and saw frames
-        costs.append((out["monitor_on_off"], out["monitor_cost"]))
-        assert out["monitor_on_off"]["page_frames"] >= 1 and out["monitor_on_off"]["page_cores_on"] > 0
+        watched = out["monitor_on_off"]
+        costs.append((watched, out["monitor_cost"]))
+        # one picture a second over a few short blocks may cost the page less than a clock tick (10 ms):
+        # that the reading counts the page's processes is checked where it draws many (test_monitor)
+        assert watched["page_frames"] >= 1 and watched["page_cores_on"] >= 0 and watched["page_cores_off"] >= 0
     for on_off, cost in costs:  # twice the budget, every other iteration on: 2 or more of each counted
         assert on_off["on"]["iterations"] >= 2 and on_off["off"]["iterations"] >= 2
         assert cost == pytest.approx(1 - on_off["on"]["samples_per_s"] / on_off["off"]["samples_per_s"], abs=1e-3)

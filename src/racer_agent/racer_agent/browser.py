@@ -85,12 +85,7 @@ class HeadlessChromium:
     def cpu_seconds(self) -> float:
         """CPU time (user and system) of the browser and every process it started, from /proc:
         what it took from the machine it shares with a run."""
-        ticks = 0
-        for pid in [self.process.pid, *descendants(self.process.pid)]:
-            fields = _stat(pid)
-            if fields:
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return sum(cpu_seconds(pid) for pid in [self.process.pid, *descendants(self.process.pid)])
 
     def __enter__(self) -> HeadlessChromium:
         return self
@@ -104,6 +99,12 @@ class HeadlessChromium:
         os.close(self._commands)
         os.close(self._answers)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """One process's CPU time (user and system) from /proc; 0 once it has gone."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0  # utime, stime
 
 
 def descendants(pid: int) -> list[int]:
