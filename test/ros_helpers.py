@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import rclpy
@@ -30,6 +31,20 @@ def stop(process: subprocess.Popen, timeout: float = 30.0) -> str:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         return process.communicate(timeout=timeout)[0] or ""
+
+
+def collect_lines(stream) -> list[str]:
+    """A list that fills with `stream`'s lines as they come, read by a thread until the stream ends or
+    is closed (`stop`)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        with contextlib.suppress(ValueError, OSError):
+            for line in stream:
+                lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 def wait_until(predicate, timeout: float) -> bool:

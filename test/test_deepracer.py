@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ pytest.importorskip("deepracer_interfaces_pkg")
 
 from conftest import LAPPING_ACTIONS, needs_chromium, run_watched  # noqa: E402
 from deepracer_interfaces_pkg.msg import ServoCtrlMsg  # noqa: E402
-from ros_helpers import Probe, stop  # noqa: E402
+from ros_helpers import Probe, collect_lines, stop  # noqa: E402
 
 # one xdist worker with test_analysis.py: the lapping run (conftest) is trained once.
 pytestmark = pytest.mark.xdist_group("lapping_run")
@@ -36,8 +35,7 @@ class Process:
 
     def __init__(self, cmd: list[str]):
         self.popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=lambda: self.lines.extend(iter(self.popen.stdout.readline, "")), daemon=True).start()
+        self.lines = collect_lines(self.popen.stdout)
 
     def stop(self) -> str:
         stop(self.popen)

@@ -198,9 +198,9 @@ def test_bench_scale_turns_the_sim_trace_off_in_its_off_iterations(tmp_path):
 def test_bench_scale_counts_on_and_off_iterations_apart_from_each_blocks_first():
     from racer_agent.bench import scale
 
-    states = [(i // 3) % 2 == 0 for i in range(12)]  # on, on, on, off, off, off, ...
-    assert scale._on_off(states, 3, settle=1) == ([1, 2, 7, 8], [4, 5, 10, 11])
-    assert scale._on_off([True, False, True, False], 1) == ([2], [1, 3])  # every iteration counts but the start
+    assert [scale._is_on(i, 3) for i in range(7)] == [True] * 3 + [False] * 3 + [True]
+    assert scale._on_off(12, 3, settle=1) == ([1, 2, 7, 8], [4, 5, 10, 11])
+    assert scale._on_off(4, 1) == ([2], [1, 3])  # every iteration counts but the start
     rows = [{"samples": 1000 * i, "wall_s": w} for i, w in enumerate([0.0, 1.0, 3.0, 4.0])]
     assert scale._rate(rows, [1, 3], [0.5, 0.25, 1.0, 0.25]) == {
         "iterations": 2, "samples": 2000, "seconds": 2.0, "samples_per_s": 1000.0, "ppo_update_share": 0.25}

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
-from ros_helpers import Probe, stop, wait_until  # noqa: E402
+from ros_helpers import Probe, collect_lines, stop, wait_until  # noqa: E402
 
 from racer_agent.env.actions import DEFAULT_ACTIONS  # noqa: E402
 
@@ -493,8 +492,7 @@ def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(t
         domain = int(line.split("ROS_DOMAIN_ID=")[1].split(",")[0])
         if domain == int(os.environ["ROS_DOMAIN_ID"]):
             pytest.skip("racer sim drew this test run's own domain")
-        log: list[str] = []  # the recorder's log, which racer sim passes on
-        threading.Thread(target=_drain, args=(sim.stderr, log), daemon=True).start()
+        log = collect_lines(sim.stderr)  # the recorder's log, which racer sim passes on
         heard = HEARD.format(topic="/camera/image_raw")  # its match with the camera can come seconds later
         assert wait_until(lambda: any(heard in line for line in log), 30), "".join(log)
         here, there = Probe(), Probe(domain_id=domain)
@@ -521,13 +519,6 @@ def test_what_racer_starts_is_private_by_default_and_records_what_it_publishes(t
     assert counts["/track/markers"] == 1 and counts["/camera/image_raw"] >= 10 and counts["/tf"] >= 10, counts
     stamps = [m.header.stamp.sec + 1e-9 * m.header.stamp.nanosec for m in odom]
     assert len(stamps) >= 10 and bool(np.all(np.diff(stamps) > 0))  # the free-running car's own clock
-
-
-def _drain(stream, into: list[str]) -> None:
-    """Every line of `stream` into `into`, until it ends or `stop` closes it."""
-    with contextlib.suppress(ValueError, OSError):
-        for line in stream:
-            into.append(line)
 
 
 def test_free_running_simulator_on_sim_time_does_not_wait_for_itself():

@@ -108,11 +108,16 @@ def _rate(rows: list[dict], counted, update_seconds: list[float]) -> dict:
             "samples_per_s": round(samples / wall, 1), "ppo_update_share": round(update / wall, 3)}
 
 
-def _on_off(states: list[bool], block: int, settle: int = 0) -> tuple[list[int], list[int]]:
+def _is_on(iteration: int, block: int) -> bool:
+    """Whether the part is on in `iteration`: on for the first `block` iterations, then off, and so on."""
+    return (iteration // block) % 2 == 0
+
+
+def _on_off(iterations: int, block: int, settle: int = 0) -> tuple[list[int], list[int]]:
     """The counted iterations with the part on and with it off: not the first iteration (the start),
     nor the first `settle` of each block (what the last block left)."""
-    counted = [i for i in range(1, len(states)) if i % block >= settle]
-    return [i for i in counted if states[i]], [i for i in counted if not states[i]]
+    counted = [i for i in range(1, iterations) if i % block >= settle]
+    return [i for i in counted if _is_on(i, block)], [i for i in counted if not _is_on(i, block)]
 
 
 def _alternating(work: Workload, out: Path, block: int, settle: int = 0, monitor=None, page=None) -> dict:
@@ -121,14 +126,14 @@ def _alternating(work: Workload, out: Path, block: int, settle: int = 0, monitor
     work = replace(work, seconds=work.seconds * COST_RUN_FACTOR,
                    steps=work.steps * COST_RUN_FACTOR if work.steps else None)
     trainer = _trainer(work, 0, out, monitor=monitor)
-    worker, trace, states, turns = trainer.rollouts, trainer.rollouts.trace, [], []
-    collect = worker.collect
+    worker, trace, turns = trainer.rollouts, trainer.rollouts.trace, []
+    collect, iterations = worker.collect, itertools.count()
 
     def turned(*args, **kwargs):
-        on = (len(states) // block) % 2 == 0
-        if len(states) % block == 0 and page is not None:
+        i = next(iterations)
+        on = _is_on(i, block)
+        if i % block == 0 and page is not None:
             turns.append((time.monotonic(), page.cpu_seconds(), on))
-        states.append(on)
         if monitor is None:
             worker.trace = trace if on else None
         else:
@@ -138,7 +143,7 @@ def _alternating(work: Workload, out: Path, block: int, settle: int = 0, monitor
     worker.collect = turned
     trainer.train()
     rows = _iterations(trainer, work)
-    on, off = _on_off(states, block, settle)
+    on, off = _on_off(next(iterations), block, settle)  # the count: the iterations collected
     result = {"block_iterations": block, "settle_iterations": settle, "on": _rate(rows, on, trainer.update_seconds),
               "off": _rate(rows, off, trainer.update_seconds)}
     if page is not None:

@@ -45,7 +45,6 @@ STATE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 DISCOVERY_SETTLE_S = 0.5
 
 
-
 class _Car:
     """One remote car: its clients and its latest messages by stamp."""
 
